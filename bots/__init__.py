@@ -1,0 +1,1 @@
+"""python-telegram-bot Applications and handlers, and the registry of bots."""

@@ -1,0 +1,1 @@
+"""The `promostack` command line (typer): one module per group of commands."""

@@ -1,0 +1,63 @@
+"""`promostack`: database, demo data, health, and (from the feature modules) rendering and bots."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from promostack.config import get_settings
+
+app = typer.Typer(help="PromoStack: branded promo images and the operations around them.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to reach.")) -> None:
+    """Apply migrations to the configured database."""
+    from promostack.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url, revision)
+    console.print(f"database at [bold]{_display_url(settings.sqlalchemy_url)}[/] is at {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Put the demo data into the store and database (idempotent: running it twice is fine)."""
+    from cli.seed import seed_all
+
+    for line in seed_all(get_settings()):
+        console.print(line)
+
+
+@app.command("doctor")
+def doctor() -> None:
+    """List every external service, how it is configured, and whether it answers."""
+    from promostack.health import check_services
+
+    table = Table(title="PromoStack services")
+    for column in ("service", "mode", "target", "status", "detail"):
+        table.add_column(column)
+    failures = 0
+    for status in check_services(get_settings()):
+        if status.ok is None:
+            mark = "[dim]off[/]"
+        elif status.ok:
+            mark = f"[green]ok[/] {status.ms:.0f} ms" if status.ms is not None else "[green]ok[/]"
+        else:
+            mark, failures = "[red]FAIL[/]", failures + 1
+        table.add_row(status.name, status.mode, status.target, mark, status.detail)
+    console.print(table)
+    if failures:
+        raise typer.Exit(code=1)
+
+
+def _display_url(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""How flows run: `serve.py` serves every deployment of `prefect.yaml` in one process."""

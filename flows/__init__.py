@@ -1,0 +1,1 @@
+"""Prefect flows: one module per flow; they orchestrate tasks and decide nothing else."""

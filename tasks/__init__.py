@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers adding retries, caching, logging and artifacts to promostack calls."""

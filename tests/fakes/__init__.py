@@ -1,0 +1,1 @@
+"""Small real servers that speak third-party protocols, for tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Route groups; each module exposes `routes() -> list[BaseRoute]`."""
