@@ -10,27 +10,34 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from promostack.config import Settings, get_settings
+from webapp import security
 from webapp.context import build_context
+from webapp.lifecycle import run_hooks
 from webapp.rendering import STATIC_DIR
-from webapp.routes import public
+from webapp.routes import admin, api, public, telegram
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    """A fresh app; `settings` default to the environment's, read when the app starts."""
+    """A fresh app; `settings` default to the environment's."""
+    settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.ctx = build_context(settings or get_settings())
+        app.state.ctx = build_context(settings)
         try:
-            yield
+            async with run_hooks(app):
+                yield
         finally:
             app.state.ctx.close()
 
     routes = [
         *public.routes(),
+        *api.routes(),
+        *admin.routes(),
+        *telegram.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=security.middleware(settings), lifespan=lifespan)
 
 
 app = create_app()

@@ -1,0 +1,21 @@
+"""Things the web app starts and stops with its lifespan (bots register theirs here)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+
+# Each hook gets the app (with `app.state.ctx` built) and runs for the app's lifetime.
+LifespanHook = Callable[[Starlette], AbstractAsyncContextManager[None]]
+HOOKS: list[LifespanHook] = []
+
+
+@asynccontextmanager
+async def run_hooks(app: Starlette) -> AsyncIterator[None]:
+    """Enter every hook in order, leave them in reverse."""
+    async with AsyncExitStack() as stack:
+        for hook in HOOKS:
+            await stack.enter_async_context(hook(app))
+        yield

@@ -1,0 +1,10 @@
+"""Routes: admin (filled in by its feature)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def routes() -> list[BaseRoute]:
+    """The admin routes."""
+    return []
