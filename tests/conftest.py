@@ -20,6 +20,7 @@ from promostack.config import Settings
 from promostack.db.engine import make_engine, make_session_factory
 from promostack.db.migrate import upgrade
 from promostack.db.models import Base
+from promostack.runtime import Runtime
 from tests.fakes.ports import free_port
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -158,3 +159,14 @@ def prefect_harness() -> Iterator[None]:
     with prefect_test_harness(server_startup_timeout=90):
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield
+
+
+@pytest.fixture
+def runtime(db_url: str, tmp_path: Path) -> Iterator["Runtime"]:
+    """A runtime on the test database (SQLite, then Postgres) and a local store, installed."""
+    from promostack.runtime import build_runtime, install_runtime
+
+    rt = build_runtime(make_settings(tmp_path, database_url=db_url))
+    with install_runtime(rt):
+        yield rt
+    rt.close()

@@ -11,7 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from promostack.config import Settings, get_settings
 from webapp import security
-from webapp.context import build_context
+from promostack.runtime import build_runtime, install_runtime
 from webapp.lifecycle import run_hooks
 from webapp.rendering import STATIC_DIR
 from webapp.routes import admin, api, public, telegram
@@ -23,12 +23,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.ctx = build_context(settings)
+        runtime = build_runtime(settings)
+        app.state.runtime = runtime
         try:
-            async with run_hooks(app):
-                yield
+            # Flows started from requests find the same runtime.
+            with install_runtime(runtime):
+                async with run_hooks(app):
+                    yield
         finally:
-            app.state.ctx.close()
+            runtime.close()
 
     routes = [
         *public.routes(),

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from starlette.applications import Starlette
 
-# Each hook gets the app (with `app.state.ctx` built) and runs for the app's lifetime.
+# Each hook gets the app (with `app.state.runtime` built) and runs for the app's lifetime.
 LifespanHook = Callable[[Starlette], AbstractAsyncContextManager[None]]
 HOOKS: list[LifespanHook] = []
 
