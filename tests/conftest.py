@@ -21,6 +21,7 @@ from promostack.db.engine import make_engine, make_session_factory
 from promostack.db.migrate import upgrade
 from promostack.db.models import Base
 from promostack.runtime import Runtime
+from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.ports import free_port
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -170,3 +171,13 @@ def runtime(db_url: str, tmp_path: Path) -> Iterator["Runtime"]:
     with install_runtime(rt):
         yield rt
     rt.close()
+
+
+# --- Telegram Bot API ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotApi]:
+    """A fake Telegram Bot API server on loopback (see tests/fakes/bot_api.py for its API)."""
+    with FakeBotApi() as api:
+        yield api
