@@ -1,4 +1,4 @@
-"""The tables: bot users, generation events, the coupon registry and trading signals.
+"""The tables: bot users, generation events, the coupon registry, trading signals, log-in attempts.
 
 Times are timezone-aware UTC. The same models run on SQLite and Postgres; Alembic migrations
 under `migrations/` create them (never `create_all` outside tests of the models themselves).
@@ -125,3 +125,14 @@ class Signal(Base):
     r_multiple: Mapped[float | None] = mapped_column(Float)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     close_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LoginAttempt(Base):
+    """A failed admin log-in, kept in the database so every web instance counts the same ones."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_client_attempted_at", "client", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))  # the client's IP address
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
