@@ -1,0 +1,76 @@
+"""`render_template`: a template, its background and the texts in, the finished image out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PIL import Image
+
+from promostack.render.draw_text import draw_text
+from promostack.render.errors import BadImage, RenderError
+from promostack.render.fit import FitResult, fit_text
+from promostack.render.images import ImageFormat, encode_image, open_image
+from promostack.render.logo import fitted_logo
+from promostack.templates.schema import TemplateMeta
+
+FORMATS = ("png", "jpeg", "webp")
+
+
+def _open(data: bytes, what: str) -> Image.Image:
+    try:
+        return open_image(data)
+    except BadImage as exc:
+        raise BadImage(f"{what}: {exc}") from None
+
+
+def _working_copy(image: Image.Image) -> Image.Image:
+    """The background in the mode we draw on: RGBA when it has transparency, else RGB."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def render_template(
+    meta: TemplateMeta,
+    background: bytes,
+    texts: Mapping[str, str],
+    *,
+    logo: bytes | None = None,
+    fmt: ImageFormat = "png",
+    quality: int = 90,
+) -> bytes:
+    """The finished image. `texts` maps area id -> text; a missing id uses the area's default_text;
+    unknown ids are a RenderError. Raises before producing anything on bad input."""
+    if fmt not in FORMATS:
+        raise RenderError(f"unsupported output format '{fmt}'; use png, jpeg or webp")
+    if not 1 <= quality <= 100:
+        raise RenderError(f"quality {quality} is out of range 1-100")
+    known = {area.id for area in meta.text_areas}
+    unknown = sorted(set(texts) - known)
+    if unknown:
+        raise RenderError(
+            f"template '{meta.slug}' has no text area {', '.join(map(repr, unknown))}; "
+            f"its areas are {', '.join(sorted(known))}"
+        )
+    if logo is not None and meta.logo_area is None:
+        raise RenderError(f"template '{meta.slug}' has no logo area; send no logo")
+    # Fit everything first: a text that does not fit fails the render before any drawing.
+    fits: list[FitResult] = [fit_text(texts.get(a.id, a.default_text), a) for a in meta.text_areas]
+
+    base = _open(background, "background")
+    if base.size != (meta.width, meta.height):
+        raise RenderError(
+            f"the background of '{meta.slug}' is {base.width}x{base.height} but the template says "
+            f"{meta.width}x{meta.height}"
+        )
+    logo_image = _open(logo, "logo") if logo is not None else None
+
+    canvas = _working_copy(base)
+    if logo_image is not None and meta.logo_area is not None:
+        placed, corner = fitted_logo(logo_image, meta.logo_area)
+        if canvas.mode == "RGBA":
+            canvas.alpha_composite(placed, corner)
+        else:
+            canvas.paste(placed, corner, placed)
+    for area, fit in zip(meta.text_areas, fits):
+        draw_text(canvas, fit, area)
+    return encode_image(canvas, fmt, quality)

@@ -1,0 +1,74 @@
+"""Images in and out: untrusted bytes to a loaded Pillow image, and a finished image to bytes."""
+
+from __future__ import annotations
+
+import io
+from typing import Literal
+
+from PIL import Image, ImageOps
+
+from promostack.render.errors import BadImage, RenderError
+
+DEFAULT_MAX_BYTES = 15_000_000
+DEFAULT_MAX_PIXELS = 40_000_000
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
+
+# Pillow's own bomb guard, set on purpose to our limit: it warns above it and raises
+# DecompressionBombError above twice it. open_image checks the limit itself before decoding,
+# so this only backs it up for any other Pillow use in the process.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+ImageFormat = Literal["png", "jpeg", "webp"]
+
+
+def open_image(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Image.Image:
+    """A fully loaded image from untrusted bytes (EXIF orientation applied), or BadImage.
+
+    Refused: empty or oversized byte strings, anything but PNG/JPEG/WebP/GIF, truncated or
+    corrupt files, and images over `max_pixels` (checked from the header, before decoding).
+    """
+    if not data:
+        raise BadImage("the image is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise BadImage(f"the image is {len(data):,} bytes; the limit is {max_bytes:,}")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise BadImage(f"the image is too large to decode safely: {exc}") from None
+    except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise BadImage("the file is not a PNG, JPEG, WebP or GIF image") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise BadImage(
+            f"the image is {width}x{height} ({width * height:,} pixels); the limit is {max_pixels:,} pixels"
+        )
+    try:
+        image.load()
+        oriented = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as exc:
+        raise BadImage(f"the image is too large to decode safely: {exc}") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise BadImage(f"the image is damaged or truncated ({exc})") from None
+    return oriented if oriented is not None else image
+
+
+def encode_image(image: Image.Image, fmt: ImageFormat, quality: int) -> bytes:
+    """`image` encoded as `fmt`; JPEG gets RGB (transparency flattened onto white)."""
+    if fmt not in ("png", "jpeg", "webp"):
+        raise RenderError(f"unsupported output format '{fmt}'; use png, jpeg or webp")
+    if not 1 <= quality <= 100:
+        raise RenderError(f"quality {quality} is out of range 1-100")
+    out = io.BytesIO()
+    if fmt == "png":
+        image.save(out, "PNG")
+    elif fmt == "jpeg":
+        if image.mode != "RGB":
+            flat = Image.new("RGB", image.size, (255, 255, 255))
+            flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+            image = flat
+        image.save(out, "JPEG", quality=quality, optimize=False)
+    else:
+        image.save(out, "WEBP", quality=quality)
+    return out.getvalue()
