@@ -1,0 +1,27 @@
+"""The candle source the settings ask for: Twelve Data with a key, else the CSV replay."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from promostack.config import Settings
+from promostack.marketdata.candles import CandleSource
+from promostack.marketdata.rate_limit import SlidingWindowLimiter
+from promostack.marketdata.replay import BUNDLED_SAMPLE, ReplaySource
+from promostack.marketdata.twelve_data import TwelveDataClient
+
+FREE_PLAN_REQUESTS_PER_MINUTE = 8
+
+
+@lru_cache(maxsize=8)
+def shared_limiter(api_key: str) -> SlidingWindowLimiter:
+    """One limiter per key for the whole process: the plan's limit is per key, not per client."""
+    return SlidingWindowLimiter(per_window=FREE_PLAN_REQUESTS_PER_MINUTE, window_s=60.0)
+
+
+def build_candle_source(settings: Settings, symbol: str = "XAU/USD", interval: str = "15min") -> CandleSource:
+    """Twelve Data when `TWELVE_DATA_API_KEY` is set, otherwise a replay of the CSV."""
+    if settings.twelve_data_api_key is not None:
+        key = settings.twelve_data_api_key.get_secret_value()
+        return TwelveDataClient(key, settings.twelve_data_api_base, limiter=shared_limiter(key))
+    return ReplaySource(settings.market_replay_csv or BUNDLED_SAMPLE, symbol=symbol, interval=interval)
