@@ -98,6 +98,7 @@ class _Measurer:
 
     def __init__(self, font: FontInfo, words: list[str]) -> None:
         self.font = font
+        split_runs(" ".join(words), font)  # refuses, naming every character no font has
         self.word_runs = [split_runs(word, font) for word in words]
         self.space_runs = split_runs(" ", font) if len(words) > 1 else []
 
