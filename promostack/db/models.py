@@ -125,6 +125,24 @@ class Signal(Base):
     r_multiple: Mapped[float | None] = mapped_column(Float)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     close_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Channel posting (migration 0004): pending -> sending -> posted, or uncertain when a send
+    # timed out and may have arrived; only pending ones are ever sent, so a retry never doubles.
+    post_state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    close_post_state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+
+
+class SignalRecap(Base):
+    """A daily or weekly recap of the signals channel, posted once per period (migration 0004)."""
+
+    __tablename__ = "signal_recaps"
+    __table_args__ = (UniqueConstraint("period", "period_start", name="uq_signal_recaps_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(8))  # daily | weekly
+    period_start: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    post_state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LoginAttempt(Base):

@@ -47,7 +47,7 @@ class FakeTwelveData:
     def start(self) -> FakeTwelveData:
         """Serve in a background thread."""
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
