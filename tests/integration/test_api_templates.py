@@ -1,0 +1,59 @@
+"""GET /api/templates, /api/templates/<slug>, its image, and /api/fonts: what the page and any
+integration read to know the templates."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from tests.integration.public_world import PublicWorld, world  # noqa: F401 (fixture)
+
+
+def test_list_shows_only_templates_visible_on_the_web(world: PublicWorld) -> None:
+    listed = world.client.get("/api/templates")
+    assert listed.status_code == 200
+    slugs = [t["slug"] for t in listed.json()["templates"]]
+    assert sorted(slugs) == sorted(t.slug for t in world.templates if t.visibility.web)
+    assert "bot-only" not in slugs
+
+
+def test_one_template_gives_its_text_areas_and_size(world: PublicWorld) -> None:
+    meta = world.template("black-friday")
+    answer = world.client.get("/api/templates/black-friday")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["width"], body["height"]) == (meta.width, meta.height)
+    assert [a["id"] for a in body["text_areas"]] == [a.id for a in meta.text_areas]
+
+
+def test_unknown_and_hidden_templates_are_404_with_a_message(world: PublicWorld) -> None:
+    for slug in ("no-such-template", "bot-only", "Bad_Slug!"):
+        answer = world.client.get(f"/api/templates/{slug}")
+        assert answer.status_code == 404, slug
+        assert answer.json()["error"] == "template_not_found"
+        assert slug in answer.json()["message"]
+
+
+def test_template_image_is_the_png_background_at_template_size(world: PublicWorld) -> None:
+    meta = world.template("summer-sale")
+    answer = world.client.get(f"/api/templates/summer-sale/image?v={meta.version}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/png"
+    assert "max-age" in answer.headers["cache-control"]
+    assert Image.open(io.BytesIO(answer.content)).size == (meta.width, meta.height)
+
+
+def test_hidden_template_image_is_not_served(world: PublicWorld) -> None:
+    assert world.client.get("/api/templates/bot-only/image").status_code == 404
+
+
+def test_fonts_list_the_files_the_page_can_load(world: PublicWorld) -> None:
+    fonts = world.client.get("/api/fonts").json()["fonts"]
+    inter = fonts["Inter-Bold"]
+    assert inter["units_per_em"] > 0 and inter["ascender"] > 0 > inter["descender"]
+    served = world.client.get(inter["url"])
+    assert served.status_code == 200
+    assert served.content[:4] in (b"OTTO", b"\x00\x01\x00\x00")
+    assert world.client.get("/fonts/No-Such-Font").status_code == 404
+    assert world.client.get("/fonts/..%2Fconfig").status_code == 404
