@@ -179,11 +179,14 @@ class TemplateStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def save(self, meta: TemplateMeta, image: bytes | None = None, *, keep_version: bool = False) -> TemplateMeta:
+    def save(
+        self, meta: TemplateMeta, image: bytes | None = None, *, keep_version: bool = False, rebuild: bool = True
+    ) -> TemplateMeta:
         """The stored meta after saving `meta` (and `image`, when given) as a new version.
 
         The version is bumped past the stored one and `updated_at` set to now, unless
         `keep_version` (the template sync copies a template with its own version and time).
+        `rebuild=False` leaves index.json to the caller (a sync rebuilds it once at the end).
         """
         meta = parse_meta(meta.model_dump(mode="json"))
         slug = meta.slug
@@ -214,7 +217,8 @@ class TemplateStore:
             suffix = Path(image_name).suffix.lower()
             self.store.put(meta.image_key, image, _CONTENT_TYPES.get(suffix))
         self.store.put(meta_key(slug), meta.model_dump_json(indent=2).encode(), "application/json")
-        self.rebuild_index()
+        if rebuild:
+            self.rebuild_index()
         return meta
 
     def delete(self, slug: str) -> None:
@@ -267,7 +271,7 @@ class TemplateStore:
 
     @staticmethod
     def _check_image(meta: TemplateMeta, image: bytes) -> None:
-        from promostack.render.images import open_image
+        from promostack.render import open_image
 
         # open_image raises BadImage (an InvalidInput) for anything too big or undecodable.
         picture = open_image(image)

@@ -1,0 +1,62 @@
+"""Prefect tasks around rendering: storing renders, recording them, and the bulk job's steps.
+
+Only dependency failures are retried (`retry_on_dependency_error`): a bad coupon, template or
+text fails the same way every time, so retrying it would only delay the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+
+from promostack.errors import DependencyError
+from promostack.promo import GenerationRecord, record_generation, store_render
+from promostack.runtime import current_runtime
+
+
+def retry_on_dependency_error(task: Any, task_run: Any, state: Any) -> bool:
+    """True when the failed run raised a `DependencyError` (retry), False for anything else."""
+    return isinstance(state.data, DependencyError)
+
+
+_RETRY = {
+    "retries": 2,
+    "retry_delay_seconds": [0.5, 1.5],
+    "retry_condition_fn": retry_on_dependency_error,
+    "cache_policy": NO_CACHE,
+    # Image bytes never go to result storage: the caller gets them in memory.
+    "persist_result": False,
+}
+
+
+@task(name="store-render", **_RETRY)
+async def store_render_task(image: bytes, fmt: str) -> str:
+    """The storage key of the stored image."""
+    return await asyncio.to_thread(store_render, current_runtime().store, image, fmt)
+
+
+@task(name="record-generation", **_RETRY)
+async def record_generation_task(record: GenerationRecord) -> None:
+    """Nothing; the attempt is in `generation_events` afterwards."""
+    await asyncio.to_thread(record_generation, current_runtime(), record)
+
+
+class ProgressArtifact:
+    """A Prefect progress artifact updated at most every `every_s` seconds (and at the end)."""
+
+    def __init__(self, key: str, description: str, every_s: float = 0.5) -> None:
+        self.artifact_id = create_progress_artifact(progress=0.0, key=key, description=description)
+        self.every_s = every_s
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < self.every_s:
+            return
+        self._last = now
+        update_progress_artifact(self.artifact_id, progress=100.0 * done / total if total else 100.0)
