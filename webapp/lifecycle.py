@@ -7,9 +7,13 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from starlette.applications import Starlette
 
+from bots.lifecycle import running_bots
+
 # Each hook gets the app (with `app.state.runtime` built) and runs for the app's lifetime.
 LifespanHook = Callable[[Starlette], AbstractAsyncContextManager[None]]
-HOOKS: list[LifespanHook] = []
+HOOKS: list[LifespanHook] = [
+    running_bots,  # the Telegram bots: started here, served by webapp/routes/telegram.py
+]
 
 
 @asynccontextmanager

@@ -19,11 +19,12 @@ The API:
 - `FakeBotApi()`: start with `with` (or `.start()` / `.stop()`).
   `.api_base` is `http://127.0.0.1:PORT` (what `TELEGRAM_API_BASE` takes), `.base_url` is
   `api_base + "/bot"` (python-telegram-bot's `base_url`), `.base_file_url` is `api_base + "/file/bot"`.
-- `.calls`: a snapshot list of `BotApiCall(method, token, params, files, status)`, in arrival order.
+- `.calls`: a snapshot list of `BotApiCall(method, token, params, files, status, at)`, in arrival order.
   `params` holds the request's fields with JSON values decoded (`chat_id` -> int, `reply_markup`
   -> dict), except free-text fields (`text`, `caption`, `url`, ...) which stay strings.
   `files` maps each uploaded part's field name to its bytes; an `attach://name` reference is also
-  resolved under the referring field. `status` is the HTTP status we answered with.
+  resolved under the referring field. `status` is the HTTP status we answered with, `at` the
+  `time.monotonic()` of the answer.
   `.calls_of(method, ok_only=True)` filters them.
 - `.wait_for(method, count=1, timeout=5, ok_only=True)`: block until `count` calls of `method`
   were answered (successfully, unless `ok_only=False`) and return them; raises `TimeoutError`
@@ -86,6 +87,7 @@ class BotApiCall:
     params: dict[str, Any]
     files: dict[str, bytes]
     status: int
+    at: float = field(default_factory=time.monotonic)  # when it was answered (time.monotonic)
 
     @property
     def ok(self) -> bool:
