@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Literal
 
 from PIL import Image, ImageOps
@@ -13,9 +14,9 @@ DEFAULT_MAX_BYTES = 15_000_000
 DEFAULT_MAX_PIXELS = 40_000_000
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 
-# Pillow's own bomb guard, set on purpose to our limit: it warns above it and raises
-# DecompressionBombError above twice it. open_image checks the limit itself before decoding,
-# so this only backs it up for any other Pillow use in the process.
+# Pillow's own bomb guard, set on purpose to our default limit: Pillow warns above it and raises
+# DecompressionBombError above twice it; open_image turns both into BadImage, so a `max_pixels`
+# above this limit has no effect.
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 
 ImageFormat = Literal["png", "jpeg", "webp"]
@@ -34,9 +35,14 @@ def open_image(
     if len(data) > max_bytes:
         raise BadImage(f"the image is {len(data):,} bytes; the limit is {max_bytes:,}")
     try:
-        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except Image.DecompressionBombError as exc:
-        raise BadImage(f"the image is too large to decode safely: {exc}") from None
+        # Pillow only warns between its limit and twice it; make that a refusal too. (The
+        # filter change is process-wide for a moment; at worst another thread's open raises
+        # for an image it would have refused anyway.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadImage(f"the image is too large to decode safely ({exc})") from None
     except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise BadImage("the file is not a PNG, JPEG, WebP or GIF image") from None
     width, height = image.size
@@ -47,8 +53,6 @@ def open_image(
     try:
         image.load()
         oriented = ImageOps.exif_transpose(image)
-    except Image.DecompressionBombError as exc:
-        raise BadImage(f"the image is too large to decode safely: {exc}") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise BadImage(f"the image is damaged or truncated ({exc})") from None
     return oriented if oriented is not None else image

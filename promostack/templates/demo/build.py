@@ -200,7 +200,7 @@ DEMOS: dict[str, Demo] = {
                  "wrap": True, "max_lines": 2, "max_chars": 90},
                 {"id": "code", "label": "Coupon code", "source": "coupon", "default_text": "HELLO15",
                  "box": {"x": 810, "y": 282, "w": 280, "h": 130}, "font": "JetBrainsMono-Bold",
-                 "color": "#0b2545", "min_size": 20, "max_size": 72, "uppercase": True, "max_chars": 24},
+                 "color": "#0b2545", "min_size": 14, "max_size": 72, "uppercase": True, "max_chars": 24},
             ],
             "logo_area": {"box": {"x": 70, "y": 50, "w": 200, "h": 70}, "fit": "contain"},
         },
