@@ -14,8 +14,9 @@ from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
+from promostack.bulk import BulkJob, BulkOutcome, prepare_job, run_bulk, write_zip
 from promostack.errors import DependencyError
-from promostack.promo import GenerationRecord, record_generation, store_render
+from promostack.promo import Format, GenerationRecord, record_generation, services_for, store_render
 from promostack.runtime import current_runtime
 
 
@@ -60,3 +61,49 @@ class ProgressArtifact:
             return
         self._last = now
         update_progress_artifact(self.artifact_id, progress=100.0 * done / total if total else 100.0)
+
+
+# --- bulk renders --------------------------------------------------------------------------------
+
+
+@task(name="prepare-bulk-job", **_RETRY)
+def prepare_bulk_job(
+    template_slug: str,
+    csv_text: str | None,
+    csv_key: str | None,
+    job_id: str | None,
+    fmt: Format,
+    quality: int,
+) -> BulkJob:
+    """The job: template, background, parsed rows and refused rows."""
+    templates = services_for(current_runtime()).templates
+    return prepare_job(
+        templates, template_slug, csv_text=csv_text, csv_key=csv_key, job_id=job_id, fmt=fmt, quality=quality
+    )
+
+
+# Retrying the whole render step is safe: images already stored are skipped on the next try.
+@task(name="render-bulk-images", **_RETRY)
+def render_bulk_images(job: BulkJob, workers: int) -> BulkOutcome:
+    """What this run rendered, skipped and refused; progress goes to a progress artifact."""
+    runtime = current_runtime()
+    progress = ProgressArtifact(key=f"bulk-{_artifact_key(job.job_id)}", description=f"Bulk render {job.job_id}")
+    return run_bulk(
+        job,
+        runtime.store,
+        validator=services_for(runtime).validator,
+        workers=workers,
+        settings=runtime.settings,
+        on_progress=progress,
+    )
+
+
+@task(name="write-bulk-zip", **_RETRY)
+def write_bulk_zip(job: BulkJob, outcome: BulkOutcome, zip_key: str | None) -> str:
+    """The storage key of the zip of every image of the job."""
+    return write_zip(job, outcome, current_runtime().store, zip_key)
+
+
+def _artifact_key(job_id: str) -> str:
+    # Artifact keys allow lower-case letters, digits and dashes only.
+    return "".join(c if c.isalnum() else "-" for c in job_id.lower())

@@ -1,6 +1,7 @@
 """The render flows under Prefect: one promo, the bulk job (and its resume), the template sync."""
 
 import io
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ from promostack.coupons import CouponServiceUnavailable, InvalidCoupon, LocalReg
 from promostack.db import GenerationEvent
 from promostack.promo import PromoRequest, make_promo
 from promostack.runtime import Runtime, build_runtime, install_runtime
+from promostack.templates.schema import TemplateMeta
 from promostack.templates.store import TemplateNotFound, TemplateStore
 from tests.conftest import make_settings
 from tests.fakes.funderpro import FakeFunderPro, run_fake_funderpro
@@ -101,3 +103,100 @@ async def test_plain_make_promo_gives_the_same_image_without_prefect(promo_runti
     result = await make_promo(promo_runtime, request)
     assert Image.open(io.BytesIO(result.image)).format == "JPEG"
     assert result.output_key is None and [e.success for e in events(promo_runtime)] == [True]
+
+
+# --- bulk render ---------------------------------------------------------------------------------
+
+
+def bulk_template() -> TemplateMeta:
+    return TemplateMeta(
+        slug="bulk",
+        name="Bulk",
+        image_key="templates/bulk/background.png",
+        width=400,
+        height=200,
+        text_areas=[
+            {"id": "code", "source": "coupon", "box": {"x": 10, "y": 10, "w": 380, "h": 80}},
+            {"id": "headline", "box": {"x": 10, "y": 100, "w": 380, "h": 40}, "max_chars": 20, "default_text": "Hi"},
+        ],
+    )
+
+
+CODES = [f"BULK{i:02d}" for i in range(8)]
+
+
+@pytest.fixture
+def bulk_runtime(runtime: Runtime) -> Runtime:
+    TemplateStore(runtime.store).save(bulk_template(), png(400, 200))
+    registry = LocalRegistry(runtime.sessions)
+    for code in CODES:
+        registry.add(code)
+    return runtime
+
+
+def codes_csv(extra_rows: list[str] = ()) -> str:
+    return "\n".join(["code,headline", *[f"{c.lower()},Deal {c}" for c in CODES], *extra_rows]) + "\n"
+
+
+def zip_names(runtime: Runtime, key: str) -> list[str]:
+    return sorted(zipfile.ZipFile(io.BytesIO(runtime.store.get(key))).namelist())
+
+
+class Crash(Exception):
+    """Stands for the process dying part-way through a run."""
+
+
+def test_bulk_render_resumes_after_a_crash_and_renders_only_the_rest(prefect_harness, bulk_runtime) -> None:
+    from flows.bulk_render import bulk_render
+    from promostack.bulk import prepare_job, run_bulk
+
+    csv_text = codes_csv()
+    job = prepare_job(TemplateStore(bulk_runtime.store), "bulk", csv_text=csv_text)
+
+    def crash_after_three(done: int, total: int) -> None:
+        if done == 3:
+            raise Crash()
+
+    with pytest.raises(Crash):
+        run_bulk(job, bulk_runtime.store, on_progress=crash_after_three)
+    assert len(bulk_runtime.store.list(f"bulk/{job.job_id}/images/")) == 3
+
+    report = bulk_render(template_slug="bulk", csv_text=csv_text, workers=1)
+    assert (report.job_id, report.rendered, report.skipped, report.problems) == (job.job_id, 5, 3, 0)
+    assert zip_names(bulk_runtime, report.zip_key) == [f"{c}.png" for c in CODES]
+
+    again = bulk_render(template_slug="bulk", csv_text=csv_text, workers=1)
+    assert (again.rendered, again.skipped) == (0, 8)
+
+
+def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk_runtime) -> None:
+    from flows.bulk_render import bulk_render
+
+    bad = ["not a code,x", "UNKNOWN1,x", "BULK00,dup", f"{'A' * 3},{'very long headline ' * 20}"]
+    LocalRegistry(bulk_runtime.sessions).add("AAA")
+    report = bulk_render(template_slug="bulk", csv_text=codes_csv(bad), workers=1, zip_key="exports/out.zip")
+    assert (report.rendered, report.problems, report.zip_key) == (8, 4, "exports/out.zip")
+    names = zip_names(bulk_runtime, "exports/out.zip")
+    assert "problems.csv" in names and len(names) == 9
+    problems = zipfile.ZipFile(io.BytesIO(bulk_runtime.store.get("exports/out.zip"))).read("problems.csv").decode()
+    assert "duplicate of line 2" in problems and "UNKNOWN1 is not a known coupon code" in problems
+    assert "headline" in problems
+
+
+def test_bulk_render_in_two_worker_processes_renders_every_code(prefect_harness, bulk_runtime) -> None:
+    from flows.bulk_render import bulk_render
+
+    report = bulk_render(template_slug="bulk", csv_text=codes_csv(), workers=2, fmt="jpeg")
+    assert (report.rendered, report.problems) == (8, 0)
+    names = zip_names(bulk_runtime, report.zip_key)
+    assert names == [f"{c}.jpg" for c in CODES]
+
+
+def test_csv_without_a_code_column_is_refused_naming_the_header(bulk_runtime) -> None:
+    from promostack.bulk import prepare_job
+    from promostack.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="needs a 'code' column; its header is coupon"):
+        prepare_job(TemplateStore(bulk_runtime.store), "bulk", csv_text="coupon\nA\n")
+    with pytest.raises(InvalidInput, match="price are not text areas"):
+        prepare_job(TemplateStore(bulk_runtime.store), "bulk", csv_text="code,price\nA,1\n")
