@@ -11,6 +11,9 @@ from promostack.config import get_settings
 app = typer.Typer(help="PromoStack: branded promo images and the operations around them.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+from cli.bot import app as bot_app  # noqa: E402 - sub-commands registered next to `db`
+
+app.add_typer(bot_app, name="bot")
 console = Console()
 
 
