@@ -18,8 +18,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from promostack.coupons import CouponServiceUnavailable, CouponValidator, build_validator
+from flows.render_promo import render_promo
+from promostack.coupons import CouponServiceUnavailable, CouponValidator, InvalidCoupon
 from promostack.errors import DependencyError, InvalidInput, NotFound
+from promostack.promo import MAX_LOGO_BYTES, PromoRequest, PromoServices, services_for
 from promostack.render import BadImage, RenderError, TextDoesNotFit, available_fonts
 from promostack.render.typefaces import font_info
 from promostack.templates.schema import SLUG_RE, TemplateMeta, TemplateSummary
@@ -29,9 +31,7 @@ from webapp.context import runtime
 # A render body is a few short texts plus at most one logo (base64 adds a third): 8 MiB is
 # generous for that and small enough that a hostile client cannot make us buffer much.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-MAX_LOGO_BYTES = 5 * 1024 * 1024
 MAX_SMALL_BODY_BYTES = 16 * 1024
-MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 
 
 class ApiError(Exception):
@@ -77,13 +77,22 @@ class RenderBody(_Body):
 
 
 def template_store(request: Request) -> TemplateStore:
-    """The app's `TemplateStore` over the runtime's object store (one per app: it caches)."""
-    store = runtime(request).store
-    cached: TemplateStore | None = getattr(request.app.state, "template_store", None)
-    if cached is None or cached.store is not store:
-        cached = TemplateStore(store)
-        request.app.state.template_store = cached
-    return cached
+    """The runtime's `TemplateStore`, the one the render flow uses too (it caches)."""
+    return _services(request).templates
+
+
+def coupon_validator(request: Request) -> CouponValidator:
+    """The runtime's coupon validator, the one the render flow uses too (FunderPro's answers
+    are cached in it)."""
+    return _services(request).validator
+
+
+def _services(request: Request) -> PromoServices:
+    try:
+        return services_for(runtime(request))
+    except InvalidInput as exc:
+        # A settings mistake is ours, not the visitor's: report an outage, not a bad request.
+        raise ApiError(503, "coupon_service_unavailable", f"Coupon validation is not configured: {exc}") from exc
 
 
 async def web_templates(request: Request) -> list[TemplateSummary]:
@@ -103,21 +112,6 @@ async def public_template(request: Request, slug: str) -> TemplateMeta | None:
         return meta if meta.visibility.web else None
 
     return await run_in_threadpool(load)
-
-
-def coupon_validator(request: Request) -> CouponValidator:
-    """The app's coupon validator (one per app, so FunderPro's answer cache is shared)."""
-    rt = runtime(request)
-    cached = getattr(request.app.state, "coupon_validator", None)
-    if cached is not None and cached[0] is rt:
-        return cached[1]
-    try:
-        validator = build_validator(rt.settings, rt.sessions)
-    except InvalidInput as exc:
-        # A settings mistake is ours, not the visitor's: report an outage, not a bad request.
-        raise ApiError(503, "coupon_service_unavailable", f"Coupon validation is not configured: {exc}") from exc
-    request.app.state.coupon_validator = (rt, validator)
-    return validator
 
 
 async def _template_or_404(request: Request) -> TemplateMeta:
@@ -256,21 +250,21 @@ async def validate_coupon(request: Request) -> Response:
 
 async def render(request: Request) -> Response:
     """The promo image for a template, a valid coupon and texts, as PNG or JPEG bytes."""
-    from flows.render_promo import render_promo
-    from promostack.promo import PromoRequest
-
     body: RenderBody = _parse(RenderBody, await _read_json(request, MAX_BODY_BYTES))
+    # The API renders what it lists: templates visible on the web.
+    if not SLUG_RE.match(body.template) or await public_template(request, body.template) is None:
+        raise ApiError(404, "template_not_found", f"There is no template '{body.template}'.", "template")
     promo = PromoRequest(
-        template=body.template,
-        code=body.code,
+        template_slug=body.template,
+        coupon_code=body.code,
         texts=body.texts,
-        format=body.format,
+        fmt=body.format,
         quality=body.quality,
         channel=body.channel,
         logo=_decode_logo(body.logo),
     )
     result = await render_promo(promo)
-    return Response(result.image, media_type=MEDIA_TYPES[body.format], headers={"Cache-Control": "no-store"})
+    return Response(result.image, media_type=result.content_type, headers={"Cache-Control": "no-store"})
 
 
 def _image_type(key: str) -> str:
@@ -288,10 +282,16 @@ def _error_response(exc: Exception) -> ApiError:
     """The API answer for a domain error raised while serving a request."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return ApiError(400, "invalid_field", f"Field '{field}': {first['msg']}.", field)
     if isinstance(exc, TemplateNotFound):
         return ApiError(404, "template_not_found", str(exc), "template")
     if isinstance(exc, CouponServiceUnavailable):
         return ApiError(503, "coupon_service_unavailable", _outage_message(exc))
+    if isinstance(exc, InvalidCoupon):
+        return ApiError(422, "invalid_coupon", str(exc), "code")
     if isinstance(exc, TextDoesNotFit):
         return ApiError(422, "text_does_not_fit", str(exc), f"texts.{exc.area_id}")
     if isinstance(exc, BadImage):
