@@ -200,3 +200,30 @@ def test_csv_without_a_code_column_is_refused_naming_the_header(bulk_runtime) ->
         prepare_job(TemplateStore(bulk_runtime.store), "bulk", csv_text="coupon\nA\n")
     with pytest.raises(InvalidInput, match="price are not text areas"):
         prepare_job(TemplateStore(bulk_runtime.store), "bulk", csv_text="code,price\nA,1\n")
+
+
+# --- template sync -------------------------------------------------------------------------------
+
+
+def test_sync_copies_each_template_to_the_side_where_it_is_older(prefect_harness, runtime, tmp_path) -> None:
+    from flows.sync_templates import sync_templates
+    from promostack.storage import LocalStore
+
+    mirror = TemplateStore(LocalStore(tmp_path / "mirror"))
+    storage = TemplateStore(runtime.store)
+    storage.save(meta("only-remote", name="Remote"), png(400, 200))
+    mirror.save(meta("only-local", name="Local"), png(400, 200))
+    storage.save(meta("both", name="Old name"), png(400, 200))
+    mirror.save(meta("both", name="New name"), png(400, 200))  # saved later: newer
+
+    report = sync_templates(mirror_dir=str(tmp_path / "mirror"))
+    assert (report.pushed, report.pulled, report.failed) == (["both", "only-local"], ["only-remote"], {})
+    assert storage.get("both").name == "New name" and storage.get("both") == mirror.get("both")
+    assert mirror.image("only-remote") == storage.image("only-remote")
+    assert [t.slug for t in storage.index().templates] == ["both", "only-local", "only-remote"]
+    assert [t.slug for t in mirror.index().templates] == ["both", "only-local", "only-remote"]
+    [backup] = storage.backups("both")  # the meta the sync replaced
+    assert b'"Old name"' in runtime.store.get(backup)
+
+    again = sync_templates(mirror_dir=str(tmp_path / "mirror"))
+    assert (again.pushed, again.pulled, again.in_step) == ([], [], ["both", "only-local", "only-remote"])

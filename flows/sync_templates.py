@@ -1,0 +1,85 @@
+"""The `sync-templates` flow: the local mirror and object storage kept in step, both ways.
+
+Per template the newest `updated_at` wins (`promostack.templates.sync.plan_sync`); copies keep
+the template's own version and time, and back up the meta they replace on the receiving side.
+Both indexes are rebuilt, and a table artifact lists what moved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from pydantic import BaseModel
+
+from promostack.errors import DependencyError, InvalidInput, NotFound
+from promostack.promo import services_for
+from promostack.runtime import current_runtime
+from promostack.storage import LocalStore
+from promostack.templates.store import TemplateStore
+from promostack.templates.sync import plan_sync
+from tasks.templates import copy_template, rebuild_index, scan_templates
+
+
+class SyncReport(BaseModel):
+    """What one sync moved."""
+
+    pushed: list[str]
+    pulled: list[str]
+    in_step: list[str]
+    failed: dict[str, str]
+
+
+class SyncIncomplete(DependencyError):
+    """Some templates could not be copied; the next scheduled run tries them again."""
+
+
+@flow(name="sync-templates", persist_result=False)
+def sync_templates(mirror_dir: str | None = None) -> SyncReport:
+    """The report of bringing the mirror (default `$DATA_DIR/mirror`) and storage in step."""
+    runtime = current_runtime()
+    mirror = TemplateStore(LocalStore(Path(mirror_dir) if mirror_dir else runtime.settings.data_dir / "mirror"))
+    remote = services_for(runtime).templates
+    local_metas, local_broken = scan_templates(mirror)
+    remote_metas, remote_broken = scan_templates(remote)
+    plan = plan_sync(local_metas, remote_metas)
+
+    rows: list[dict[str, object]] = []
+    failed: dict[str, str] = {}
+    for slug, reason in {**local_broken, **remote_broken}.items():
+        rows.append({"template": slug, "action": "none", "why": f"unreadable meta: {reason}"})
+    for action in plan.actions:
+        try:
+            copy_template(action, mirror, remote)
+        except (InvalidInput, NotFound, DependencyError) as exc:
+            # One bad template must not hold back the others.
+            failed[action.slug] = str(exc)
+            rows.append({"template": action.slug, "action": f"{action.direction} FAILED", "why": str(exc)})
+            continue
+        rows.append(
+            {
+                "template": action.slug,
+                "action": action.direction,
+                "why": action.reason,
+                "mirror version": action.local_version,
+                "storage version": action.remote_version,
+            }
+        )
+    rebuild_index(mirror)
+    rebuild_index(remote)
+    create_table_artifact(
+        table=rows or [{"template": "-", "action": "none", "why": "everything already in step"}],
+        key="template-sync",
+        description=f"{len(plan.pushes)} pushed, {len(plan.pulls)} pulled, {len(plan.in_step)} in step",
+    )
+    report = SyncReport(
+        pushed=[a.slug for a in plan.pushes if a.slug not in failed],
+        pulled=[a.slug for a in plan.pulls if a.slug not in failed],
+        in_step=plan.in_step,
+        failed=failed,
+    )
+    get_run_logger().info("template sync: %s", report.model_dump_json())
+    if failed:
+        raise SyncIncomplete(f"could not copy {', '.join(sorted(failed))}: {failed}")
+    return report
