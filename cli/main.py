@@ -14,6 +14,12 @@ app.add_typer(db_app, name="db")
 from cli.bot import app as bot_app  # noqa: E402 - sub-commands registered next to `db`
 
 app.add_typer(bot_app, name="bot")
+from cli import coupons as coupons_cli, render as render_cli, templates as templates_cli  # noqa: E402
+
+app.add_typer(templates_cli.app, name="templates")
+app.add_typer(coupons_cli.app, name="coupons")
+app.command("render")(render_cli.render)
+app.command("bulk-render")(render_cli.bulk_render)
 console = Console()
 
 
