@@ -1,6 +1,8 @@
-"""Painting fitted text: shadow, stroke and fill, each composited with its colour's alpha."""
+"""Painting fitted text: shadow, stroke and fill, each blended with its colour's alpha."""
 
 from __future__ import annotations
+
+import math
 
 from PIL import Image, ImageDraw
 
@@ -19,53 +21,66 @@ def parse_color(value: str) -> Rgba:
     return r, g, b, a
 
 
-def _scaled(mask: Image.Image, alpha: int) -> Image.Image:
-    """`mask` with every coverage value multiplied by alpha/255 (rounded)."""
-    if alpha == 255:
-        return mask
-    return mask.point([(v * alpha + 127) // 255 for v in range(256)])
+def _strokes(
+    draw: ImageDraw.ImageDraw, fit: FitResult, dx: float, dy: float, fill: Rgba | int, stroke: int,
+    stroke_fill: Rgba | int | None,
+) -> None:
+    """Every run of `fit` drawn with `draw`, shifted by (dx, dy)."""
+    for runs, (x, baseline) in zip(fit.runs, fit.origins):
+        pen = x + dx
+        for text, font_info in runs:
+            font = load_font(font_info.path, fit.size)
+            draw.text((pen, baseline + dy), text, font=font, fill=fill, anchor="ls",
+                      stroke_width=stroke, stroke_fill=stroke_fill)
+            pen += font.getlength(text)
 
 
-def _paint(image: Image.Image, color: Rgba, mask: Image.Image, at: tuple[int, int]) -> None:
+def _layer(image: Image.Image, fit: FitResult, area: TextArea, color: Rgba, stroke: int, dx: int = 0, dy: int = 0) -> None:
+    """One layer of the text — the glyphs, or with `stroke` the glyphs grown by `stroke` px — in
+    `color`, shifted by (dx, dy)."""
+    if image.mode == "RGB" and color[3] == 255:
+        # The fast path: Pillow draws opaque ink straight onto the glyph boxes.
+        _strokes(ImageDraw.Draw(image), fit, dx, dy, color[:3], stroke, color[:3] if stroke else None)
+        return
+    # Pillow ignores an ink's alpha when drawing text and overwrites RGBA pixels, so
+    # see-through colours and transparent backgrounds are blended through a coverage mask.
+    # The mask spans the lines' advance boxes plus a margin for the stroke and for glyphs that
+    # overshoot their advance or the ascent (italics, accents); nothing outside it is touched.
+    pad = stroke + fit.size // 4 + 2
+    left = math.floor(min(x for x, _ in fit.origins)) - pad
+    right = math.ceil(max(x + w for (x, _), w in zip(fit.origins, fit.widths))) + pad
+    top = fit.origins[0][1] - fit.ascent - pad
+    bottom = fit.origins[-1][1] + fit.descent + pad
+    mask = Image.new("L", (right - left, bottom - top), 0)
+    _strokes(ImageDraw.Draw(mask), fit, -left, -top, 255, stroke, 255 if stroke else None)
+    _blend_mask(image, color, mask, (left + dx, top + dy))
+
+
+def _blend_mask(image: Image.Image, color: Rgba, mask: Image.Image, at: tuple[int, int]) -> None:
     """Blend `color` into `image` through `mask` placed at `at` (clipped to the image)."""
     left, top = at
-    # Clip by hand: paste refuses a box that reaches outside the image.
     x0, y0 = max(left, 0), max(top, 0)
-    x1 = min(left + mask.width, image.width)
-    y1 = min(top + mask.height, image.height)
+    x1, y1 = min(left + mask.width, image.width), min(top + mask.height, image.height)
     if x0 >= x1 or y0 >= y1:
         return
     part = mask.crop((x0 - left, y0 - top, x1 - left, y1 - top))
-    fill = color if image.mode == "RGBA" else color[:3]
-    image.paste(fill, (x0, y0, x1, y1), _scaled(part, color[3]))
+    if color[3] != 255:
+        part = part.point([(v * color[3] + 127) // 255 for v in range(256)])
+    image.paste(color if image.mode == "RGBA" else color[:3], (x0, y0, x1, y1), part)
 
 
 def draw_text(image: Image.Image, fit: FitResult, area: TextArea) -> None:
-    """Draw `fit` (from `fit_text`) onto `image`: shadow, then stroke, then fill."""
+    """Draw `fit` (from `fit_text`) onto `image`: shadow, then stroke, then fill.
+
+    The stroke layer is the glyphs grown by `stroke_width` and filled (Pillow's stroke; canvas:
+    `strokeText` with `lineWidth = 2 × stroke_width` plus `fillText`, both in the stroke colour);
+    the shadow is that same shape (or the bare glyphs without a stroke) in the shadow colour.
+    """
     if fit.empty:
         return
-    box, stroke = area.box, area.stroke_width
-    # Glyphs may overshoot the box a little (accents above the ascent, the stroke): draw the
-    # masks on a margin around it so nothing is cut.
-    pad = stroke + fit.size // 2 + 2
-    left, top = box.x - pad, box.y - pad
-    size = (box.w + 2 * pad, box.h + 2 * pad)
-    fill_mask = Image.new("L", size, 0)
-    stroke_mask = Image.new("L", size, 0) if stroke else None
-    fill_draw = ImageDraw.Draw(fill_mask)
-    stroke_draw = ImageDraw.Draw(stroke_mask) if stroke_mask else None
-    for runs, (x, baseline) in zip(fit.runs, fit.origins):
-        pen = x - left
-        for text, font_info in runs:
-            font = load_font(font_info.path, fit.size)
-            at = (pen, baseline - top)
-            fill_draw.text(at, text, font=font, fill=255, anchor="ls")
-            if stroke_draw is not None:
-                stroke_draw.text(at, text, font=font, fill=255, anchor="ls", stroke_width=stroke)
-            pen += font.getlength(text)
-    outline = stroke_mask if stroke_mask is not None else fill_mask
+    stroke = area.stroke_width
     if area.shadow is not None:
-        _paint(image, parse_color(area.shadow.color), outline, (left + area.shadow.dx, top + area.shadow.dy))
-    if stroke_mask is not None:
-        _paint(image, parse_color(area.stroke_color), stroke_mask, (left, top))
-    _paint(image, parse_color(area.color), fill_mask, (left, top))
+        _layer(image, fit, area, parse_color(area.shadow.color), stroke, area.shadow.dx, area.shadow.dy)
+    if stroke:
+        _layer(image, fit, area, parse_color(area.stroke_color), stroke)
+    _layer(image, fit, area, parse_color(area.color), 0)

@@ -26,7 +26,9 @@ def _open(data: bytes, what: str) -> Image.Image:
 def _working_copy(image: Image.Image) -> Image.Image:
     """The background in the mode we draw on: RGBA when it has transparency, else RGB."""
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    return image.convert("RGBA" if has_alpha else "RGB")
+    mode = "RGBA" if has_alpha else "RGB"
+    # The decoded background is ours alone: draw on it in place rather than on a copy.
+    return image if image.mode == mode else image.convert(mode)
 
 
 def render_template(

@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from promostack.render.errors import RenderError, TextDoesNotFit
 from promostack.render.typefaces import FontInfo, font_info, load_font, split_runs
@@ -167,8 +168,18 @@ def fit_text(text: str, area: TextArea) -> FitResult:
     """The size, lines and line positions of `text` in `area` by the fitting rule above.
 
     RenderError for text over `max_chars`, an unknown font or characters no font has;
-    TextDoesNotFit when even `min_size` is too big.
+    TextDoesNotFit when even `min_size` is too big. Results are remembered per (text, area):
+    a bulk run repeats the same headline on every image.
     """
+    return _fit_remembered(text, area.model_dump_json())
+
+
+@lru_cache(maxsize=1024)
+def _fit_remembered(text: str, area_json: str) -> FitResult:
+    return _fit(text, TextArea.model_validate_json(area_json))
+
+
+def _fit(text: str, area: TextArea) -> FitResult:
     font = font_info(area.font)
     clean = normalise(text)
     length = len(clean)

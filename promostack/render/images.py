@@ -13,6 +13,7 @@ from promostack.render.errors import BadImage, RenderError
 DEFAULT_MAX_BYTES = 15_000_000
 DEFAULT_MAX_PIXELS = 40_000_000
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
+EXIF_ORIENTATION = 0x0112
 
 # Pillow's own bomb guard, set on purpose to our default limit: Pillow warns above it and raises
 # DecompressionBombError above twice it; open_image turns both into BadImage, so a `max_pixels`
@@ -52,10 +53,12 @@ def open_image(
         )
     try:
         image.load()
-        oriented = ImageOps.exif_transpose(image)
+        # exif_transpose copies even an upright image; only photos that need turning pay for it.
+        if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+            image = ImageOps.exif_transpose(image)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise BadImage(f"the image is damaged or truncated ({exc})") from None
-    return oriented if oriented is not None else image
+    return image
 
 
 def encode_image(image: Image.Image, fmt: ImageFormat, quality: int) -> bytes:

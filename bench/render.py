@@ -1,0 +1,116 @@
+"""Benchmark: one 1080x1080 coupon (two text areas with fitting, a logo) through the render
+engine, against bare Pillow doing the same drawing at a fixed, known font size with the same
+encode, measured in the same run. Prints medians in ms, `ratio_png` and `ratio_jpeg`.
+
+Run: `.venv/bin/python bench/render.py` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# `python bench/render.py` puts bench/ first on sys.path; the project root is what we import.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image, ImageDraw, ImageFont, features  # noqa: E402
+
+from promostack.render import fit_text, render_template  # noqa: E402
+from promostack.render.typefaces import font_path, load_font  # noqa: E402
+from promostack.templates.demo import DEMO_DIR  # noqa: E402
+from promostack.templates.schema import TemplateMeta  # noqa: E402
+
+ROUNDS = 60
+HEADLINE = "Summer sale 30% off"
+CODE = "SUMMER30"
+
+
+def _setup() -> tuple[TemplateMeta, bytes, bytes]:
+    demo = TemplateMeta.model_validate_json((DEMO_DIR / "summer-sale" / "meta.json").read_text())
+    # Two text areas (a shadowed wrapping headline and the coupon code) and the logo.
+    meta = demo.model_copy(update={"text_areas": [demo.area("headline"), demo.area("code")]})
+    background = (DEMO_DIR / "summer-sale" / "background.png").read_bytes()
+    logo = Image.new("RGBA", (360, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(logo).rounded_rectangle((0, 0, 359, 119), 30, fill=(255, 255, 255, 255))
+    out = io.BytesIO()
+    logo.save(out, "PNG")
+    return meta, background, out.getvalue()
+
+
+def _bare_pillow(meta: TemplateMeta, background: bytes, logo: bytes, fmt: str, codes: Iterator[str]) -> Callable[[], bytes]:
+    """The same picture drawn by hand: sizes and positions fixed in advance, fonts preloaded."""
+    headline, code = meta.area("headline"), meta.area("code")
+    h_fit, c_fit = fit_text(HEADLINE, headline), fit_text(CODE, code)
+    h_font = ImageFont.truetype(str(font_path(headline.font)), h_fit.size)
+    c_font = ImageFont.truetype(str(font_path(code.font)), c_fit.size)
+    box = meta.logo_area.box
+    shadow = headline.shadow
+
+    def draw() -> bytes:
+        image = Image.open(io.BytesIO(background)).convert("RGB")
+        mark = Image.open(io.BytesIO(logo)).convert("RGBA")
+        mark.thumbnail((box.w, box.h), Image.Resampling.LANCZOS)
+        image.paste(mark, (box.x + (box.w - mark.width) // 2, box.y + (box.h - mark.height) // 2), mark)
+        pen = ImageDraw.Draw(image, "RGBA")
+        for line, (x, y) in zip(h_fit.lines, h_fit.origins):
+            pen.text((x + shadow.dx, y + shadow.dy), line, font=h_font, fill=shadow.color, anchor="ls")
+            pen.text((x, y), line, font=h_font, fill=headline.color, anchor="ls")
+        (x, y), = c_fit.origins
+        pen.text((x, y), next(codes), font=c_font, fill=code.color, anchor="ls")
+        out = io.BytesIO()
+        if fmt == "png":
+            image.save(out, "PNG")
+        else:
+            image.save(out, "JPEG", quality=90, optimize=False)
+        return out.getvalue()
+
+    return draw
+
+
+def _interleaved_medians(a: Callable[[], bytes], b: Callable[[], bytes]) -> tuple[float, float]:
+    """Median ms of `a` and of `b`, timed alternately so load on a shared machine hits both alike."""
+    a_ms, b_ms = [], []
+    for _ in range(ROUNDS):
+        for fn, times in ((a, a_ms), (b, b_ms)):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(a_ms), statistics.median(b_ms)
+
+
+def main() -> None:
+    meta, background, logo = _setup()
+    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"cpu_count={os.cpu_count()}, python {platform.python_version()}, "
+          f"Pillow {Image.__version__}, raqm={features.check('raqm')}")
+    print(f"case: 1080x1080 '{meta.slug}' with 2 text areas + logo, median of {ROUNDS} runs")
+    # A cold first render: fonts not yet loaded at any size, cmap not yet read.
+    load_font.cache_clear()
+    start = time.perf_counter()
+    render_template(meta, background, {"headline": HEADLINE, "code": CODE}, logo=logo)
+    print(f"cold_first_render_ms: {(time.perf_counter() - start) * 1000:.1f}")
+    for fmt in ("png", "jpeg"):
+        # A new code every time, as in a bulk run: the code area is fitted afresh on every image
+        # (the repeated headline's fit is remembered, as it would be in production).
+        codes = (f"SUMR{i:04d}" for i in itertools.count())
+        engine = lambda: render_template(meta, background, {"headline": HEADLINE, "code": next(codes)},  # noqa: E731
+                                         logo=logo, fmt=fmt, quality=90)
+        baseline = _bare_pillow(meta, background, logo, fmt, (f"SUMR{i:04d}" for i in itertools.count()))
+        engine(), baseline()  # warm caches for both
+        e, b = _interleaved_medians(engine, baseline)
+        print(f"{fmt}_engine_ms: {e:.1f}")
+        print(f"{fmt}_baseline_ms: {b:.1f}")
+        print(f"ratio_{fmt}: {e / b:.2f}")
+    fresh = (f"Summer sale {i}% off" for i in itertools.count())
+    fit_ms, _ = _interleaved_medians(lambda: fit_text(next(fresh), meta.area("headline")) and b"", lambda: b"")
+    print(f"fit_text_new_headline_ms: {fit_ms:.2f}")
+
+if __name__ == "__main__":
+    main()
