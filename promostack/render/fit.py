@@ -42,9 +42,12 @@ reproduce in JavaScript:
    left-baseline anchor (Pillow anchor "ls"; canvas `textAlign = "left"`,
    `textBaseline = "alphabetic"`).
 
-Drawing (see `draw_text`): the shadow first — the text (with its stroke, if any) in the shadow
-colour shifted by (dx, dy), no blur — then the stroke (`stroke_width` px around the glyph
-outlines; canvas `lineWidth = 2 × stroke_width`, `lineJoin = "round"`), then the fill.
+Drawing (see `draw_text`), three layers, each blended once with its colour's alpha:
+the shadow — the stroke shape below (or the bare glyphs without a stroke) in the shadow colour,
+shifted by (dx, dy), no blur; the stroke — the glyphs grown by `stroke_width` px with round joins
+and filled (canvas: `strokeText` with `lineWidth = 2 × stroke_width`, `lineJoin = "round"`, plus
+`fillText`, both in the stroke colour, drawn on a layer composited with the colour's alpha);
+then the fill. Results are remembered per (text, area), so a repeated headline is fitted once.
 """
 
 from __future__ import annotations
