@@ -53,6 +53,9 @@ def render_template(
             f"template '{meta.slug}' has no text area {', '.join(map(repr, unknown))}; "
             f"its areas are {', '.join(sorted(known))}"
         )
+    not_text = sorted(key for key, value in texts.items() if not isinstance(value, str))
+    if not_text:
+        raise RenderError(f"the text for {', '.join(map(repr, not_text))} must be a string")
     if logo is not None and meta.logo_area is None:
         raise RenderError(f"template '{meta.slug}' has no logo area; send no logo")
     # Fit everything first: a text that does not fit fails the render before any drawing.

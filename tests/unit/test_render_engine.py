@@ -163,6 +163,11 @@ def test_unknown_area_id_is_refused_naming_it_and_the_known_ones() -> None:
         render_template(template(), background(), {"headline": "Hi"})
 
 
+def test_a_text_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(RenderError, match="the text for 'code' must be a string"):
+        render_template(template(), background(), {"code": 20})  # type: ignore[dict-item]
+
+
 def test_unknown_font_is_refused() -> None:
     meta = template({"id": "t", "font": "Papyrus", "box": {"x": 0, "y": 0, "w": 100, "h": 100}})
     with pytest.raises(RenderError, match="unknown font 'Papyrus'"):
