@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PIL import Image
 
 from promostack.templates.schema import LogoArea
@@ -17,8 +19,10 @@ def fitted_logo(logo: Image.Image, area: LogoArea) -> tuple[Image.Image, tuple[i
     logo = logo.convert("RGBA")
     scale_w, scale_h = box.w / logo.width, box.h / logo.height
     scale = min(scale_w, scale_h) if area.fit == "contain" else max(scale_w, scale_h)
-    width = max(1, round(logo.width * scale))
-    height = max(1, round(logo.height * scale))
+    # Halves round up (floor(x + 0.5)), as JavaScript's Math.round does in the canvas preview;
+    # Python's round() would round them to even.
+    width = max(1, math.floor(logo.width * scale + 0.5))
+    height = max(1, math.floor(logo.height * scale + 0.5))
     if area.fit == "contain":
         width, height = min(width, box.w), min(height, box.h)
         resized = logo.resize((width, height), Image.Resampling.LANCZOS)
