@@ -57,3 +57,21 @@ def test_fonts_list_the_files_the_page_can_load(world: PublicWorld) -> None:
     assert served.content[:4] in (b"OTTO", b"\x00\x01\x00\x00")
     assert world.client.get("/fonts/No-Such-Font").status_code == 404
     assert world.client.get("/fonts/..%2Fconfig").status_code == 404
+
+
+def test_gallery_preview_is_a_jpeg_thumbnail_showing_the_sample_texts(world: PublicWorld) -> None:
+    meta = world.template("black-friday")
+    answer = world.client.get(f"/api/templates/black-friday/preview?v={meta.version}")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
+    thumb = Image.open(io.BytesIO(answer.content)).convert("RGB")
+    assert thumb.width == 720 and abs(thumb.height - round(720 * meta.height / meta.width)) <= 1
+    background = Image.open(io.BytesIO(world.client.get("/api/templates/black-friday/image").content)).convert("RGB")
+    background.thumbnail(thumb.size)
+    # The sample texts are drawn: the thumbnail differs from the bare background where they go.
+    area = meta.area("code").box
+    scale = thumb.width / meta.width
+    region = (int(area.x * scale), int(area.y * scale), int((area.x + area.w) * scale), int((area.y + area.h) * scale))
+    drawn, bare = thumb.crop(region).tobytes(), background.resize(thumb.size).crop(region).tobytes()
+    changed = sum(abs(a - b) > 40 for a, b in zip(drawn, bare)) / len(drawn)
+    assert changed > 0.05
+    assert world.client.get("/api/templates/bot-only/preview").status_code == 404

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 from typing import Any, Literal
 
+from cachetools import LRUCache
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -22,7 +25,7 @@ from flows.render_promo import render_promo
 from promostack.coupons import CouponServiceUnavailable, CouponValidator, InvalidCoupon
 from promostack.errors import DependencyError, InvalidInput, NotFound
 from promostack.promo import MAX_LOGO_BYTES, PromoRequest, PromoServices, services_for
-from promostack.render import BadImage, RenderError, TextDoesNotFit, available_fonts
+from promostack.render import BadImage, RenderError, TextDoesNotFit, available_fonts, render_template
 from promostack.render.typefaces import font_info
 from promostack.templates.schema import SLUG_RE, TemplateMeta, TemplateSummary
 from promostack.templates.store import TemplateNotFound, TemplateStore
@@ -32,6 +35,8 @@ from webapp.context import runtime
 # generous for that and small enough that a hostile client cannot make us buffer much.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_SMALL_BODY_BYTES = 16 * 1024
+# Gallery thumbnails: wide enough for a 2× screen at the gallery's widest card.
+PREVIEW_WIDTH = 720
 
 
 class ApiError(Exception):
@@ -235,6 +240,36 @@ async def template_image(request: Request) -> Response:
     return Response(data, media_type=_image_type(meta.image_key), headers={"Cache-Control": cache})
 
 
+async def template_preview(request: Request) -> Response:
+    """A JPEG thumbnail of the template with its sample texts, as the gallery shows it."""
+    meta = await _template_or_404(request)
+    cache = _preview_cache(request)
+    key = (meta.slug, meta.version, meta.updated_at.isoformat())
+    data = cache.get(key)
+    if data is None:
+        background = await run_in_threadpool(template_store(request).image, meta.slug, meta)
+        data = await run_in_threadpool(_thumbnail, meta, background)
+        cache[key] = data
+    cache_control = "public, max-age=86400" if request.query_params.get("v") == str(meta.version) else "no-cache"
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": cache_control})
+
+
+def _preview_cache(request: Request) -> LRUCache[tuple[str, int, str], bytes]:
+    cache = getattr(request.app.state, "template_previews", None)
+    if cache is None:
+        cache = request.app.state.template_previews = LRUCache(maxsize=64)
+    return cache
+
+
+def _thumbnail(meta: TemplateMeta, background: bytes) -> bytes:
+    """The template rendered with its sample texts, at most PREVIEW_WIDTH wide, as JPEG."""
+    rendered = Image.open(io.BytesIO(render_template(meta, background, {}))).convert("RGB")
+    rendered.thumbnail((PREVIEW_WIDTH, PREVIEW_WIDTH * 2), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    rendered.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
 async def validate_coupon(request: Request) -> Response:
     """Whether a coupon code is valid: `{"valid", "code", "reason", "discount"}`."""
     body: CouponBody = _parse(CouponBody, await _read_json(request, MAX_SMALL_BODY_BYTES))
@@ -332,6 +367,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/fonts", _api(list_fonts), name="api_fonts"),
         Route("/api/templates/{slug}", _api(get_template), name="api_template"),
         Route("/api/templates/{slug}/image", _api(template_image), name="api_template_image"),
+        Route("/api/templates/{slug}/preview", _api(template_preview), name="api_template_preview"),
         Route("/api/coupons/validate", _api(validate_coupon), methods=["POST"], name="api_validate_coupon"),
         Route("/api/render", _api(render), methods=["POST"], name="api_render"),
     ]

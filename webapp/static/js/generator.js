@@ -234,17 +234,17 @@ async function checkCoupon() {
     });
     if (!response.ok) {
       const error = await apiError(response);
-      setStatus(error.message, "error");
+      if (!state.busy) setStatus(error.message, "error");
       return;
     }
     const check = await response.json();
-    if (currentTexts()[couponArea.id].trim() !== code) return; // typed on meanwhile
+    // Typed on meanwhile, or a download started (its own answer says more): stay quiet.
+    if (currentTexts()[couponArea.id].trim() !== code || state.busy) return;
     if (check.valid) {
       setFieldError(couponArea.id, "");
-      setStatus(check.discount ? `Coupon ${check.code} is valid: ${check.discount} off.` : `Coupon ${check.code} is valid.`, "ok");
+      setStatus(check.discount ? `Coupon ${check.code} is valid: ${check.discount}% off.` : `Coupon ${check.code} is valid.`, "ok");
     } else {
       setFieldError(couponArea.id, check.reason || "This coupon is not valid.");
-      setStatus("");
     }
   } catch {
     // Offline: the download will say so; the preview keeps working.

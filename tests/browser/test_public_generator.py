@@ -1,0 +1,150 @@
+"""The public generator in Chromium: type a code, see it in the preview, download the PNG; clear
+inline messages for an invalid code and a text too long; a logo in the preview; screenshots of
+the gallery and the generator at desktop and phone widths."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from promostack.db import GenerationEvent
+from tests.browser.conftest import save_screenshot
+from tests.browser.public_support import EXPIRED_CODE, VALID_CODE, seeded_templates  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
+
+
+# Functions, not expression strings: the page's CSP forbids eval, which string expressions need.
+REDRAWN = "(before) => Number(document.getElementById('preview').dataset.drawn) > before"
+
+
+def open_generator(page, live_server, slug: str):  # type: ignore[no-untyped-def]
+    """`page` on the generator of `slug`, fonts and background loaded and the preview drawn."""
+    page.goto(f"{live_server.url}/t/{slug}")
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
+def draws(page) -> int:  # type: ignore[no-untyped-def]
+    """How many times the preview has been drawn."""
+    return int(page.get_attribute("#preview", "data-drawn") or 0)
+
+
+def type_and_wait_for_preview(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type `text` into `selector` and wait until the preview has redrawn for it."""
+    before = draws(page)
+    page.fill(selector, text)
+    page.wait_for_function(REDRAWN, arg=before)
+
+
+def web_events(live_server, slug: str) -> list[GenerationEvent]:  # type: ignore[no-untyped-def]
+    """The successful web generation events of `slug`."""
+    with live_server.runtime.sessions() as session:
+        query = select(GenerationEvent).where(
+            GenerationEvent.channel == "web", GenerationEvent.template_slug == slug, GenerationEvent.success
+        )
+        return list(session.scalars(query))
+
+
+def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
+    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+) -> None:
+    meta, _ = seeded_templates["summer-sale"]
+    before = len(web_events(live_server, "summer-sale"))
+    open_generator(page, live_server, "summer-sale")
+    type_and_wait_for_preview(page, "#area-code", VALID_CODE.lower())
+    with page.expect_download() as download_info:
+        page.click("#download")
+    download = download_info.value
+    assert download.suggested_filename == f"summer-sale-{VALID_CODE.lower()}.png"
+    image = Image.open(io.BytesIO(open(download.path(), "rb").read()))
+    image.load()
+    assert image.format == "PNG" and image.size == (meta.width, meta.height)
+    page.wait_for_selector("#status.ok")
+    assert len(web_events(live_server, "summer-sale")) == before + 1
+
+
+def test_invalid_coupon_is_refused_inline_and_nothing_downloads(
+    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+) -> None:
+    open_generator(page, live_server, "black-friday")
+    type_and_wait_for_preview(page, "#area-code", EXPIRED_CODE)
+    downloads: list[object] = []
+    page.on("download", lambda download: downloads.append(download))
+    page.click("#download")
+    error = page.wait_for_selector("#error-code:not([hidden])")
+    assert "expired" in error.inner_text()
+    assert "fix the highlighted field" in page.inner_text("#status")
+    assert downloads == []
+
+
+def test_empty_coupon_asks_for_one_before_calling_the_server(
+    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+) -> None:
+    open_generator(page, live_server, "black-friday")
+    type_and_wait_for_preview(page, "#area-code", "")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/render" in r.url else None)
+    page.click("#download")
+    assert "Type your coupon code" in page.wait_for_selector("#error-code:not([hidden])").inner_text()
+    assert requests == []
+
+
+def test_text_too_long_shows_at_its_field_as_you_type(
+    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+) -> None:
+    open_generator(page, live_server, "black-friday")
+    type_and_wait_for_preview(page, "#area-headline", "W" * 60)
+    error = page.wait_for_selector("#error-headline:not([hidden])")
+    assert "too long" in error.inner_text()
+    type_and_wait_for_preview(page, "#area-headline", "Short again")
+    page.wait_for_selector("#error-headline", state="hidden")
+
+
+def test_a_chosen_logo_appears_in_the_preview(
+    page, live_server, seeded_templates, tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    meta, _ = seeded_templates["black-friday"]
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (80, 40), (0, 200, 120)).save(logo)
+    open_generator(page, live_server, "black-friday")
+    before = draws(page)
+    page.set_input_files("#logo", str(logo))
+    page.wait_for_function(REDRAWN, arg=before)
+    box = meta.logo_area.box
+    pixel = page.evaluate(
+        """([x, y, width]) => {
+            const canvas = document.getElementById('preview');
+            const scale = canvas.width / width;
+            return Array.from(canvas.getContext('2d').getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data);
+        }""",
+        [box.x + box.w / 2, box.y + box.h / 2, meta.width],
+    )
+    assert pixel[:3] == [0, 200, 120]
+
+
+def test_preview_canvas_is_sharp_on_high_dpi_screens(
+    phone_page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+) -> None:
+    open_generator(phone_page, live_server, "summer-sale")
+    shown, backing = phone_page.evaluate(
+        "() => { const c = document.getElementById('preview'); return [c.getBoundingClientRect().width, c.width]; }"
+    )
+    assert backing == round(shown * 2)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_screenshots_of_the_gallery_and_the_generator(
+    page, phone_page, live_server, seeded_templates, size: str  # type: ignore[no-untyped-def]
+) -> None:
+    tab = page if size == "desktop" else phone_page
+    tab.goto(f"{live_server.url}/")
+    tab.wait_for_function("() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0)")
+    assert tab.locator(".card").count() == len(seeded_templates)
+    save_screenshot(tab, f"public-home-{size}", full_page=True)
+    open_generator(tab, live_server, "black-friday")
+    type_and_wait_for_preview(tab, "#area-code", "GOLD-2026")
+    save_screenshot(tab, f"public-generator-{size}", full_page=size == "phone")
