@@ -270,11 +270,20 @@ async def delete_template(request: Request) -> Response:
 
 @admin_api
 async def fonts(request: Request) -> Response:
-    """The fonts a text area can use, with the URL the preview loads each from."""
-    rows = [
-        {"name": f.name, "family": f.family, "style": f.style, "role": f.role, "url": f"/fonts/{f.name}"}
+    """The fonts a text area can use, keyed by name, with what the canvas preview needs to load them."""
+    rows = {
+        f.name: {
+            "family": f.family,
+            "style": f.style,
+            "role": f.role,
+            "url": f"/fonts/{f.name}",
+            "units_per_em": f.units_per_em,
+            "ascender": f.ascender,
+            "descender": f.descender,
+            "fallback": f.fallback,
+        }
         for f in available_fonts()
-    ]
+    }
     return JSONResponse({"fonts": rows})
 
 

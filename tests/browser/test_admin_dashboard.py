@@ -1,0 +1,204 @@
+"""The admin dashboard in Chromium against a live server: log-in, the editor, visibility, screenshots."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from promostack.coupons.registry import LocalRegistry
+from promostack.templates.store import TemplateStore
+from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
+from webapp.routes.admin_api import starter_meta
+
+pytestmark = pytest.mark.browser
+
+
+def _background(width: int, height: int) -> bytes:
+    """A template background with something to look at: a gradient and a band."""
+    picture = Image.new("RGB", (width, height), "#1b1440")
+    draw = ImageDraw.Draw(picture)
+    for y in range(height):
+        shade = int(40 + 120 * y / height)
+        draw.line([(0, y), (width, y)], fill=(shade // 2, 20 + shade // 3, shade))
+    draw.rounded_rectangle([width // 10, height // 3, width * 9 // 10, height * 2 // 3], radius=24, fill="#f4b400")
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+def seed_template(live_server: LiveServer, slug: str, name: str, width: int = 800, height: int = 500, web: bool = False) -> None:
+    """Put a template in the live server's store, as an upload would."""
+    meta = starter_meta(slug, name, f"templates/{slug}/background.png", width, height)
+    meta = meta.model_copy(update={"visibility": meta.visibility.model_copy(update={"web": web})})
+    TemplateStore(live_server.runtime.store).save(meta, _background(width, height))
+
+
+def stored(live_server: LiveServer, slug: str):  # type: ignore[no-untyped-def]
+    return TemplateStore(live_server.runtime.store).get(slug)
+
+
+@pytest.fixture
+def problems(page) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """JS errors, console errors (CSP refusals among them) and failed requests the page hit."""
+    found: list[str] = []
+    page.on("pageerror", lambda exc: found.append(f"pageerror: {exc}"))
+    # "Failed to load resource" repeats a failed response, which is recorded with its URL below.
+    page.on(
+        "console",
+        lambda msg: found.append(f"console: {msg.text}")
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+        else None,
+    )
+    page.on("response", lambda r: found.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    yield found
+
+
+def log_in(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/admin")
+    page.wait_for_url("**/admin/login")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#rail")
+
+
+def test_login_with_a_wrong_then_the_right_password(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "login-check", "Login Check", web=True)
+    page.goto(f"{live_server.url}/admin")
+    page.wait_for_url("**/admin/login")
+    save_screenshot(page, "admin-login-desktop")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert "not right" in page.inner_text("#login-error")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#template-list [data-slug=login-check]")
+    assert page.url.endswith("/admin#/promo/templates")
+    assert [p for p in problems if not p.startswith("401 POST")] == []
+
+
+def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "draw-check", "Draw Check", width=800, height=500)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/promo/templates/draw-check")
+    page.wait_for_selector("#overlay .area-box[data-area=code]")
+    box = page.locator("#overlay").bounding_box()
+    scale = box["width"] / 800
+    # Drag from template pixel (40, 25) to (360, 125): clear of the centred coupon area.
+    page.mouse.move(box["x"] + 40 * scale, box["y"] + 25 * scale)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 200 * scale, box["y"] + 80 * scale, steps=5)
+    page.mouse.move(box["x"] + 360 * scale, box["y"] + 125 * scale, steps=5)
+    page.mouse.up()
+    page.wait_for_selector("#area-list [data-area=text_2]")
+    page.fill("#area-default_text", "SUMMER SALE")
+    page.select_option("#area-font", "BebasNeue-Regular")
+    save_screenshot(page, "admin-editor-desktop")
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/admin/api/templates/draw-check" in r.url) as answer:
+        page.click("#save")
+    assert answer.value.status == 200
+    page.wait_for_selector(".toast >> text=Saved")
+
+    meta = stored(live_server, "draw-check")
+    assert [a.id for a in meta.text_areas] == ["code", "text_2"]
+    area = meta.area("text_2")
+    assert (area.default_text, area.font) == ("SUMMER SALE", "BebasNeue-Regular")
+    for got, want in zip((area.box.x, area.box.y, area.box.w, area.box.h), (40, 25, 320, 100)):
+        assert abs(got - want) <= 3, (area.box, "differs from the dragged rectangle")
+    assert meta.version == 2
+    assert problems == []
+
+
+def test_moving_an_area_by_dragging_it(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "move-check", "Move Check", width=800, height=500)
+    before = stored(live_server, "move-check").area("code").box
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/promo/templates/move-check")
+    page.wait_for_selector("#overlay .area-box[data-area=code]")
+    rect = page.locator("#overlay .area-box[data-area=code]").bounding_box()
+    scale = page.locator("#overlay").bounding_box()["width"] / 800
+    page.mouse.move(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2 + 100 * scale, steps=8)
+    page.mouse.up()
+    page.click("#save")
+    page.wait_for_selector(".toast >> text=Saved")
+    after = stored(live_server, "move-check").area("code").box
+    assert abs(after.y - (before.y + 100)) <= 3 and after.x == before.x and (after.w, after.h) == (before.w, before.h)
+    assert problems == []
+
+
+def test_a_schema_error_is_shown_by_field_and_nothing_is_saved(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "error-check", "Error Check")
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/promo/templates/error-check")
+    page.wait_for_selector("#area-id")
+    page.fill("#area-id", "Bad Id")
+    page.click("#save")
+    page.wait_for_selector("#editor-messages .alert-error")
+    assert "text_areas.0.id" in page.inner_text("#editor-messages")
+    assert stored(live_server, "error-check").version == 1
+    assert [p for p in problems if not p.startswith("422 PUT")] == []
+
+
+def test_toggling_visibility_on_the_list_saves_it(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "toggle-check", "Toggle Check")
+    log_in(page, live_server)
+    card = page.wait_for_selector("#template-list [data-slug=toggle-check]")
+    web = card.query_selector("input[data-channel=web]")
+    assert not web.is_checked()
+    with page.expect_response(lambda r: "/toggle-check/visibility" in r.url) as answer:
+        web.click()
+    assert answer.value.status == 200
+    assert stored(live_server, "toggle-check").visibility.web is True
+    assert stored(live_server, "toggle-check").visibility.telegram is False
+    assert "toggle-check" in [t.slug for t in TemplateStore(live_server.runtime.store).visible("web")]
+    assert problems == []
+
+
+def test_logging_out_returns_to_the_login_page(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, live_server)
+    page.click("#logout")
+    page.wait_for_url("**/admin/login")
+    page.goto(f"{live_server.url}/admin")
+    page.wait_for_url("**/admin/login")
+
+
+def test_screenshots_of_every_page_at_desktop_and_phone(page, phone_page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "summer-sale", "Summer Sale", width=1080, height=1080, web=True)
+    seed_template(live_server, "black-friday", "Black Friday", width=1080, height=1350, web=True)
+    registry = LocalRegistry(live_server.runtime.sessions)
+    for code, discount in (("SUMMER25", 25.0), ("WELCOME10", 10.0)):
+        if code not in {c.code for c in registry.list()}:
+            registry.add(code, discount=discount, description="Shown in the screenshots", max_uses=500)
+    pages = [
+        ("templates", "#/promo/templates", "#template-list"),
+        ("editor", "#/promo/templates/summer-sale", "#overlay .area-box"),
+        ("coupons", "#/promo/coupons", "#coupon-table"),
+        ("runs", "#/ops/runs", "#runs-table, #prefect-down, .empty"),
+        ("signals", "#/signals", "#signals-table, .empty"),
+        ("campaigns", "#/campaigns", ".empty"),
+    ]
+    for tab, size in ((page, "desktop"), (phone_page, "phone")):
+        log_in(tab, live_server)
+        for name, hash_, ready in pages:
+            tab.goto(f"{live_server.url}/admin{hash_}")
+            tab.wait_for_selector(ready)
+            tab.wait_for_timeout(150)  # let the canvas preview and fonts settle for the picture
+            save_screenshot(tab, f"admin-{name}-{size}")
+    phone_page.goto(f"{live_server.url}/admin#/promo/templates")
+    phone_page.wait_for_selector("#template-list")
+    sidebar, rail = phone_page.locator("#sidebar"), phone_page.locator("#rail")
+    expect(sidebar).not_to_be_in_viewport()
+    expect(rail).not_to_be_in_viewport()
+    phone_page.click("#menu-btn")
+    expect(sidebar).to_be_in_viewport(ratio=1)
+    expect(rail).to_be_in_viewport(ratio=1)
+    save_screenshot(phone_page, "admin-menu-open-phone")
+    phone_page.click("#scrim", position={"x": 350, "y": 400})
+    expect(sidebar).not_to_be_in_viewport()
+    # No Prefect API is configured for the live server, so the runs page's 503 is expected.
+    assert [p for p in problems if not p.startswith("503 GET") or "/flow-runs" not in p] == []
