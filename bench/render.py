@@ -44,7 +44,9 @@ def _setup() -> tuple[TemplateMeta, bytes, bytes]:
     return meta, background, out.getvalue()
 
 
-def _bare_pillow(meta: TemplateMeta, background: bytes, logo: bytes, fmt: str, codes: Iterator[str]) -> Callable[[], bytes]:
+def _bare_pillow(
+    meta: TemplateMeta, background: bytes, logo: bytes, fmt: str, codes: Iterator[str]
+) -> Callable[[], bytes]:
     """The same picture drawn by hand: sizes and positions fixed in advance, fonts preloaded."""
     headline, code = meta.area("headline"), meta.area("code")
     h_fit, c_fit = fit_text(HEADLINE, headline), fit_text(CODE, code)
@@ -62,7 +64,7 @@ def _bare_pillow(meta: TemplateMeta, background: bytes, logo: bytes, fmt: str, c
         for line, (x, y) in zip(h_fit.lines, h_fit.origins):
             pen.text((x + shadow.dx, y + shadow.dy), line, font=h_font, fill=shadow.color, anchor="ls")
             pen.text((x, y), line, font=h_font, fill=headline.color, anchor="ls")
-        (x, y), = c_fit.origins
+        ((x, y),) = c_fit.origins
         pen.text((x, y), next(codes), font=c_font, fill=code.color, anchor="ls")
         out = io.BytesIO()
         if fmt == "png":
@@ -87,9 +89,11 @@ def _interleaved_medians(a: Callable[[], bytes], b: Callable[[], bytes]) -> tupl
 
 def main() -> None:
     meta, background, logo = _setup()
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"cpu_count={os.cpu_count()}, python {platform.python_version()}, "
-          f"Pillow {Image.__version__}, raqm={features.check('raqm')}")
+    print(
+        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"cpu_count={os.cpu_count()}, python {platform.python_version()}, "
+        f"Pillow {Image.__version__}, raqm={features.check('raqm')}"
+    )
     print(f"case: 1080x1080 '{meta.slug}' with 2 text areas + logo, median of {ROUNDS} runs")
     # A cold first render: fonts not yet loaded at any size, cmap not yet read.
     load_font.cache_clear()
@@ -100,8 +104,11 @@ def main() -> None:
         # A new code every time, as in a bulk run: the code area is fitted afresh on every image
         # (the repeated headline's fit is remembered, as it would be in production).
         codes = (f"SUMR{i:04d}" for i in itertools.count())
-        engine = lambda: render_template(meta, background, {"headline": HEADLINE, "code": next(codes)},  # noqa: E731
-                                         logo=logo, fmt=fmt, quality=90)
+
+        def engine(fmt: str = fmt, codes: Iterator[str] = codes) -> bytes:
+            texts = {"headline": HEADLINE, "code": next(codes)}
+            return render_template(meta, background, texts, logo=logo, fmt=fmt, quality=90)
+
         baseline = _bare_pillow(meta, background, logo, fmt, (f"SUMR{i:04d}" for i in itertools.count()))
         engine(), baseline()  # warm caches for both
         e, b = _interleaved_medians(engine, baseline)
@@ -109,8 +116,11 @@ def main() -> None:
         print(f"{fmt}_baseline_ms: {b:.1f}")
         print(f"ratio_{fmt}: {e / b:.2f}")
     fresh = (f"Summer sale {i}% off" for i in itertools.count())
-    fit_ms, _ = _interleaved_medians(lambda: fit_text(next(fresh), meta.area("headline")) and b"", lambda: b"")
+    fit_ms, _ = _interleaved_medians(
+        lambda: fit_text(next(fresh), meta.area("headline")) and b"", lambda: b""
+    )
     print(f"fit_text_new_headline_ms: {fit_ms:.2f}")
+
 
 if __name__ == "__main__":
     main()

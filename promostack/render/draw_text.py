@@ -22,20 +22,34 @@ def parse_color(value: str) -> Rgba:
 
 
 def _strokes(
-    draw: ImageDraw.ImageDraw, fit: FitResult, dx: float, dy: float, fill: Rgba | int, stroke: int,
+    draw: ImageDraw.ImageDraw,
+    fit: FitResult,
+    dx: float,
+    dy: float,
+    fill: Rgba | int,
+    stroke: int,
     stroke_fill: Rgba | int | None,
 ) -> None:
     """Every run of `fit` drawn with `draw`, shifted by (dx, dy)."""
-    for runs, (x, baseline) in zip(fit.runs, fit.origins):
+    for runs, (x, baseline) in zip(fit.runs, fit.origins, strict=True):
         pen = x + dx
         for text, font_info in runs:
             font = load_font(font_info.path, fit.size)
-            draw.text((pen, baseline + dy), text, font=font, fill=fill, anchor="ls",
-                      stroke_width=stroke, stroke_fill=stroke_fill)
+            draw.text(
+                (pen, baseline + dy),
+                text,
+                font=font,
+                fill=fill,
+                anchor="ls",
+                stroke_width=stroke,
+                stroke_fill=stroke_fill,
+            )
             pen += font.getlength(text)
 
 
-def _layer(image: Image.Image, fit: FitResult, area: TextArea, color: Rgba, stroke: int, dx: int = 0, dy: int = 0) -> None:
+def _layer(
+    image: Image.Image, fit: FitResult, area: TextArea, color: Rgba, stroke: int, dx: int = 0, dy: int = 0
+) -> None:
     """One layer of the text — the glyphs, or with `stroke` the glyphs grown by `stroke` px — in
     `color`, shifted by (dx, dy)."""
     if image.mode == "RGB" and color[3] == 255:
@@ -48,7 +62,7 @@ def _layer(image: Image.Image, fit: FitResult, area: TextArea, color: Rgba, stro
     # overshoot their advance or the ascent (italics, accents); nothing outside it is touched.
     pad = stroke + fit.size // 4 + 2
     left = math.floor(min(x for x, _ in fit.origins)) - pad
-    right = math.ceil(max(x + w for (x, _), w in zip(fit.origins, fit.widths))) + pad
+    right = math.ceil(max(x + w for (x, _), w in zip(fit.origins, fit.widths, strict=True))) + pad
     top = fit.origins[0][1] - fit.ascent - pad
     bottom = fit.origins[-1][1] + fit.descent + pad
     mask = Image.new("L", (right - left, bottom - top), 0)

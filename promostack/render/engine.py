@@ -76,6 +76,6 @@ def render_template(
             canvas.alpha_composite(placed, corner)
         else:
             canvas.paste(placed, corner, placed)
-    for area, fit in zip(meta.text_areas, fits):
+    for area, fit in zip(meta.text_areas, fits, strict=True):
         draw_text(canvas, fit, area)
     return encode_image(canvas, fmt, quality)

@@ -207,7 +207,9 @@ def _fit(text: str, area: TextArea) -> FitResult:
 
     def fits(size: int) -> bool:
         lines, widths = _lines_at(measurer, len(words), size, avail, area.wrap)
-        height = font.ascent(size) + font.descent(size) + (len(lines) - 1) * line_height(size, area.line_spacing)
+        height = (
+            font.ascent(size) + font.descent(size) + (len(lines) - 1) * line_height(size, area.line_spacing)
+        )
         ok = len(lines) <= max_lines and max(widths) <= avail and height <= box.h
         if ok:
             found[size] = (lines, widths)

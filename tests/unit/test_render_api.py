@@ -23,10 +23,18 @@ def test_render_template_draws_the_coupon_code_in_its_box() -> None:
         image_key="templates/plain/bg.png",
         width=400,
         height=200,
-        text_areas=[{"id": "code", "source": "coupon", "box": {"x": 20, "y": 50, "w": 360, "h": 100},
-                     "color": "#000000"}],
+        text_areas=[
+            {
+                "id": "code",
+                "source": "coupon",
+                "box": {"x": 20, "y": 50, "w": 360, "h": 100},
+                "color": "#000000",
+            }
+        ],
     )
-    out = Image.open(io.BytesIO(render.render_template(meta, _png((400, 200), (255, 255, 255)), {"code": "SAVE20"})))
+    out = Image.open(
+        io.BytesIO(render.render_template(meta, _png((400, 200), (255, 255, 255)), {"code": "SAVE20"}))
+    )
     dark = [(x, y) for x in range(400) for y in range(200) if out.getpixel((x, y))[0] < 100]
     assert out.size == (400, 200)
     assert dark, "the code was not drawn"

@@ -44,8 +44,9 @@ def test_demo_renders_a_typical_coupon_and_changes_the_picture(folder: Path) -> 
     meta, image = load(folder)
     logo = io.BytesIO()
     Image.new("RGBA", (300, 120), (20, 20, 20, 255)).save(logo, "PNG")
-    out = render_template(meta, image, {meta.coupon_area.id: "WELCOME-2026"},
-                          logo=logo.getvalue() if meta.logo_area else None)
+    out = render_template(
+        meta, image, {meta.coupon_area.id: "WELCOME-2026"}, logo=logo.getvalue() if meta.logo_area else None
+    )
     rendered = Image.open(io.BytesIO(out)).convert("RGB")
     box = meta.coupon_area.box
     region = (box.x, box.y, box.x + box.w, box.y + box.h)
@@ -65,5 +66,8 @@ def test_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:
     build(tmp_path)
     for folder in DEMOS:
         for name in ("meta.json", "background.png"):
-            assert (tmp_path / folder.name / name).read_bytes() == (folder / name).read_bytes(), (folder.name, name)
+            assert (tmp_path / folder.name / name).read_bytes() == (folder / name).read_bytes(), (
+                folder.name,
+                name,
+            )
     json.loads((tmp_path / DEMOS[0].name / "meta.json").read_text())

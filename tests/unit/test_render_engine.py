@@ -24,12 +24,19 @@ def background(size: tuple[int, int] = (400, 300), color: tuple[int, int, int] =
     return png(Image.new("RGB", size, color))
 
 
-def template(*areas: dict[str, Any], logo: dict[str, Any] | None = None, size: tuple[int, int] = (400, 300)) -> TemplateMeta:
+def template(
+    *areas: dict[str, Any], logo: dict[str, Any] | None = None, size: tuple[int, int] = (400, 300)
+) -> TemplateMeta:
     if not areas:
         areas = ({"id": "code", "source": "coupon", "box": {"x": 40, "y": 60, "w": 320, "h": 120}},)
     return TemplateMeta(
-        slug="test", name="Test", image_key="templates/test/bg.png", width=size[0], height=size[1],
-        text_areas=list(areas), logo_area=logo,
+        slug="test",
+        name="Test",
+        image_key="templates/test/bg.png",
+        width=size[0],
+        height=size[1],
+        text_areas=list(areas),
+        logo_area=logo,
     )
 
 
@@ -37,7 +44,9 @@ def decode(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data)).convert("RGB")
 
 
-def ink(image: Image.Image, color: tuple[int, int, int], tolerance: int = 12) -> tuple[int, int, int, int] | None:
+def ink(
+    image: Image.Image, color: tuple[int, int, int], tolerance: int = 12
+) -> tuple[int, int, int, int] | None:
     """The bounding box of pixels within `tolerance` of `color`."""
     target = Image.new("RGB", image.size, color)
     diff = ImageChops.difference(image, target).convert("L")
@@ -54,8 +63,14 @@ def test_text_is_drawn_in_its_colour_inside_its_box() -> None:
 
 
 def test_missing_text_uses_the_default_and_empty_text_draws_nothing() -> None:
-    meta = template({"id": "code", "default_text": "HELLO", "box": {"x": 40, "y": 60, "w": 320, "h": 120},
-                     "color": "#ff0000"})
+    meta = template(
+        {
+            "id": "code",
+            "default_text": "HELLO",
+            "box": {"x": 40, "y": 60, "w": 320, "h": 120},
+            "color": "#ff0000",
+        }
+    )
     assert ink(decode(render_template(meta, background(), {})), (255, 0, 0)) is not None
     blank = decode(render_template(meta, background(), {"code": "   "}))
     assert ImageChops.difference(blank, Image.new("RGB", (400, 300), GREY)).getbbox() is None
@@ -63,8 +78,15 @@ def test_missing_text_uses_the_default_and_empty_text_draws_nothing() -> None:
 
 @pytest.mark.parametrize("align", ["left", "right"])
 def test_alignment_is_visible_in_the_pixels(align: str) -> None:
-    meta = template({"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ff0000",
-                     "align": align, "max_size": 40})
+    meta = template(
+        {
+            "id": "t",
+            "box": {"x": 40, "y": 60, "w": 320, "h": 120},
+            "color": "#ff0000",
+            "align": align,
+            "max_size": 40,
+        }
+    )
     left, _, right, _ = ink(decode(render_template(meta, background(), {"t": "Hi"})), (255, 0, 0))
     if align == "left":
         assert 40 <= left <= 48
@@ -75,8 +97,11 @@ def test_alignment_is_visible_in_the_pixels(align: str) -> None:
 def test_stroke_is_drawn_around_the_text() -> None:
     area = {"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ffffff", "max_size": 80}
     plain = decode(render_template(template(area), background(), {"t": "SALE"}))
-    stroked = decode(render_template(template({**area, "stroke_width": 6, "stroke_color": "#0000ff"}),
-                                     background(), {"t": "SALE"}))
+    stroked = decode(
+        render_template(
+            template({**area, "stroke_width": 6, "stroke_color": "#0000ff"}), background(), {"t": "SALE"}
+        )
+    )
     assert ink(plain, (0, 0, 255)) is None
     blue = ink(stroked, (0, 0, 255))
     white = ink(stroked, (255, 255, 255))
@@ -86,8 +111,13 @@ def test_stroke_is_drawn_around_the_text() -> None:
 
 
 def test_shadow_is_the_text_shape_shifted_by_its_offset() -> None:
-    area = {"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ffffff", "max_size": 60,
-            "shadow": {"dx": 12, "dy": 9, "color": "#000000"}}
+    area = {
+        "id": "t",
+        "box": {"x": 40, "y": 60, "w": 320, "h": 120},
+        "color": "#ffffff",
+        "max_size": 60,
+        "shadow": {"dx": 12, "dy": 9, "color": "#000000"},
+    }
     out = decode(render_template(template(area), background(), {"t": "SALE"}))
     white, black = ink(out, (255, 255, 255)), ink(out, (0, 0, 0))
     assert white is not None and black is not None
@@ -96,8 +126,13 @@ def test_shadow_is_the_text_shape_shifted_by_its_offset() -> None:
 
 
 def test_shadow_and_text_colours_keep_their_alpha() -> None:
-    area = {"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ffffff80", "max_size": 100,
-            "shadow": {"dx": 40, "dy": 0, "color": "#00000080"}}
+    area = {
+        "id": "t",
+        "box": {"x": 40, "y": 60, "w": 320, "h": 120},
+        "color": "#ffffff80",
+        "max_size": 100,
+        "shadow": {"dx": 40, "dy": 0, "color": "#00000080"},
+    }
     out = decode(render_template(template(area), background(color=(0, 0, 0)), {"t": "I"}))
     assert ink(out, (128, 128, 128), tolerance=3) is not None, "half-transparent white on black is grey"
     assert ink(out, (255, 255, 255), tolerance=40) is None
@@ -134,7 +169,9 @@ def test_logo_cover_fills_the_box_and_crops_the_sides() -> None:
     assert ink(out.crop((100, 50, 300, 250)), GREY, tolerance=30) is None
 
 
-@pytest.mark.parametrize(("fmt", "kind", "mode"), [("png", "PNG", "RGB"), ("jpeg", "JPEG", "RGB"), ("webp", "WEBP", "RGB")])
+@pytest.mark.parametrize(
+    ("fmt", "kind", "mode"), [("png", "PNG", "RGB"), ("jpeg", "JPEG", "RGB"), ("webp", "WEBP", "RGB")]
+)
 def test_every_format_decodes_at_the_template_size(fmt: str, kind: str, mode: str) -> None:
     data = render_template(template(), background(), {"code": "SAVE20"}, fmt=fmt, quality=80)
     image = Image.open(io.BytesIO(data))
@@ -143,10 +180,20 @@ def test_every_format_decodes_at_the_template_size(fmt: str, kind: str, mode: st
 
 @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
 def test_same_inputs_give_the_same_bytes(fmt: str) -> None:
-    meta = template({"id": "t", "box": {"x": 20, "y": 20, "w": 360, "h": 200}, "wrap": True,
-                     "stroke_width": 3, "shadow": {}}, logo={"box": {"x": 10, "y": 230, "w": 100, "h": 60}})
+    meta = template(
+        {
+            "id": "t",
+            "box": {"x": 20, "y": 20, "w": 360, "h": 200},
+            "wrap": True,
+            "stroke_width": 3,
+            "shadow": {},
+        },
+        logo={"box": {"x": 10, "y": 230, "w": 100, "h": 60}},
+    )
     args = (meta, background(), {"t": "Same in, same out ☺"})
-    assert render_template(*args, logo=_stripes((90, 30)), fmt=fmt) == render_template(*args, logo=_stripes((90, 30)), fmt=fmt)
+    assert render_template(*args, logo=_stripes((90, 30)), fmt=fmt) == render_template(
+        *args, logo=_stripes((90, 30)), fmt=fmt
+    )
 
 
 def test_transparent_background_stays_transparent_in_png() -> None:
@@ -221,13 +268,19 @@ def test_text_that_does_not_fit_is_refused_before_any_image_is_read() -> None:
 
 def test_unsupported_characters_are_refused_by_name() -> None:
     with pytest.raises(RenderError, match=r"'🚀' \(U\+1F680 ROCKET\)"):
-        render_template(template({"id": "code", "font": "BebasNeue-Regular",
-                                  "box": {"x": 0, "y": 0, "w": 300, "h": 100}}),
-                        background(), {"code": "WIN 🚀"})
+        render_template(
+            template(
+                {"id": "code", "font": "BebasNeue-Regular", "box": {"x": 0, "y": 0, "w": 300, "h": 100}}
+            ),
+            background(),
+            {"code": "WIN 🚀"},
+        )
 
 
-@pytest.mark.parametrize(("options", "message"), [({"fmt": "gif"}, "unsupported output format"),
-                                                  ({"quality": 0}, "quality 0 is out of range")])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"fmt": "gif"}, "unsupported output format"), ({"quality": 0}, "quality 0 is out of range")],
+)
 def test_bad_output_options_are_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(RenderError, match=message):
         render_template(template(), background(), {"code": "X"}, **options)
@@ -249,7 +302,12 @@ def _glyph_extent(font_name: str, size: int, text: str) -> tuple[int, int]:
 def test_a_character_the_font_lacks_is_drawn_from_the_fallback_not_as_a_box() -> None:
     from promostack.render import fit_text
 
-    area = {"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ff0000", "font": "Inter-Bold"}
+    area = {
+        "id": "t",
+        "box": {"x": 40, "y": 60, "w": 320, "h": 120},
+        "color": "#ff0000",
+        "font": "Inter-Bold",
+    }
     meta = template(area)
     size = fit_text("☺", meta.text_areas[0]).size
     left, top, right, bottom = ink(decode(render_template(meta, background(), {"t": "☺"})), (255, 0, 0), 100)

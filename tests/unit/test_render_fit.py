@@ -65,8 +65,12 @@ def test_wrapping_breaks_greedily_on_spaces_and_every_line_fits() -> None:
 
 def test_max_lines_is_respected_by_choosing_a_smaller_size() -> None:
     text = "Twenty percent off every order this week only for our newsletter friends"
-    roomy = fit_text(text, area(wrap=True, max_lines=5, box={"x": 0, "y": 0, "w": 500, "h": 600}, max_size=300))
-    capped = fit_text(text, area(wrap=True, max_lines=2, box={"x": 0, "y": 0, "w": 500, "h": 600}, max_size=300))
+    roomy = fit_text(
+        text, area(wrap=True, max_lines=5, box={"x": 0, "y": 0, "w": 500, "h": 600}, max_size=300)
+    )
+    capped = fit_text(
+        text, area(wrap=True, max_lines=2, box={"x": 0, "y": 0, "w": 500, "h": 600}, max_size=300)
+    )
     assert len(roomy.lines) > 2
     assert len(capped.lines) <= 2
     assert capped.size < roomy.size

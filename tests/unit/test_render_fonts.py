@@ -24,7 +24,10 @@ def test_every_manifest_font_exists_with_its_licence_and_true_metrics() -> None:
         assert info.licence_path.is_file()
         facts = read_font_facts(info.path)
         assert (facts.units_per_em, facts.ascender, facts.descender) == (
-            info.units_per_em, info.ascender, info.descender)
+            info.units_per_em,
+            info.ascender,
+            info.descender,
+        )
         assert info.fallback is None or font_path(info.fallback).is_file()
 
 
@@ -32,7 +35,9 @@ def test_manifest_ascent_and_descent_match_pillow_at_every_size() -> None:
     for info in available_fonts():
         for size in (7, 12, 33, 64, 100, 250):
             assert ImageFont.truetype(str(info.path), size).getmetrics() == (
-                info.ascent(size), info.descent(size)), (info.name, size)
+                info.ascent(size),
+                info.descent(size),
+            ), (info.name, size)
 
 
 def test_schema_default_font_resolves() -> None:

@@ -45,10 +45,16 @@ def _overlay(base: Image.Image, paint: Callable[[ImageDraw.ImageDraw], None], bl
     return Image.alpha_composite(base.convert("RGBA"), layer)
 
 
-def _ticket(base: Image.Image, box: tuple[int, int, int, int], fill: Rgb, dash: Rgb, notch: int = 26) -> Image.Image:
+def _ticket(
+    base: Image.Image, box: tuple[int, int, int, int], fill: Rgb, dash: Rgb, notch: int = 26
+) -> Image.Image:
     """`base` with a coupon ticket: a soft shadow, a rounded card with side notches, a dashed rule."""
     x0, y0, x1, y1 = box
-    base = _overlay(base, lambda d: d.rounded_rectangle((x0 + 6, y0 + 16, x1 + 6, y1 + 16), 28, fill=(0, 0, 0, 90)), blur=14)
+    base = _overlay(
+        base,
+        lambda d: d.rounded_rectangle((x0 + 6, y0 + 16, x1 + 6, y1 + 16), 28, fill=(0, 0, 0, 90)),
+        blur=14,
+    )
     shape = Image.new("L", base.size, 0)
     draw = ImageDraw.Draw(shape)
     draw.rounded_rectangle(box, 28, fill=255)
@@ -64,7 +70,14 @@ def _ticket(base: Image.Image, box: tuple[int, int, int, int], fill: Rgb, dash: 
     return base
 
 
-def _label(base: Image.Image, text: str, font: str, size: int, center: tuple[int, int], fill: Rgb | tuple[int, int, int, int]) -> None:
+def _label(
+    base: Image.Image,
+    text: str,
+    font: str,
+    size: int,
+    center: tuple[int, int],
+    fill: Rgb | tuple[int, int, int, int],
+) -> None:
     """Static lettering baked into the background, centred on `center` (middle of the cap height)."""
     ImageDraw.Draw(base).text(center, text, font=load_font(font_path(font), size), fill=fill, anchor="mm")
 
@@ -141,17 +154,47 @@ DEMOS: dict[str, Demo] = {
             "height": 1080,
             "tags": ["sale", "square", "instagram"],
             "text_areas": [
-                {"id": "headline", "label": "Headline", "default_text": "Summer sale 30% off",
-                 "box": {"x": 80, "y": 170, "w": 920, "h": 330}, "font": "BebasNeue-Regular",
-                 "color": "#ffffff", "min_size": 48, "max_size": 210, "wrap": True, "max_lines": 2,
-                 "line_spacing": 0.95, "max_chars": 40, "shadow": {"dx": 0, "dy": 6, "color": "#8a1a4a66"}},
-                {"id": "subline", "label": "Subline", "default_text": "On every plan, this week only",
-                 "box": {"x": 120, "y": 520, "w": 840, "h": 100}, "font": "Inter-Regular",
-                 "color": "#ffffff", "min_size": 20, "max_size": 44, "wrap": True, "max_lines": 2,
-                 "max_chars": 90},
-                {"id": "code", "label": "Coupon code", "source": "coupon", "default_text": "SUMMER30",
-                 "box": {"x": 190, "y": 738, "w": 700, "h": 130}, "font": "JetBrainsMono-Bold",
-                 "color": "#ee2a7b", "min_size": 28, "max_size": 104, "uppercase": True, "max_chars": 24},
+                {
+                    "id": "headline",
+                    "label": "Headline",
+                    "default_text": "Summer sale 30% off",
+                    "box": {"x": 80, "y": 170, "w": 920, "h": 330},
+                    "font": "BebasNeue-Regular",
+                    "color": "#ffffff",
+                    "min_size": 48,
+                    "max_size": 210,
+                    "wrap": True,
+                    "max_lines": 2,
+                    "line_spacing": 0.95,
+                    "max_chars": 40,
+                    "shadow": {"dx": 0, "dy": 6, "color": "#8a1a4a66"},
+                },
+                {
+                    "id": "subline",
+                    "label": "Subline",
+                    "default_text": "On every plan, this week only",
+                    "box": {"x": 120, "y": 520, "w": 840, "h": 100},
+                    "font": "Inter-Regular",
+                    "color": "#ffffff",
+                    "min_size": 20,
+                    "max_size": 44,
+                    "wrap": True,
+                    "max_lines": 2,
+                    "max_chars": 90,
+                },
+                {
+                    "id": "code",
+                    "label": "Coupon code",
+                    "source": "coupon",
+                    "default_text": "SUMMER30",
+                    "box": {"x": 190, "y": 738, "w": 700, "h": 130},
+                    "font": "JetBrainsMono-Bold",
+                    "color": "#ee2a7b",
+                    "min_size": 28,
+                    "max_size": 104,
+                    "uppercase": True,
+                    "max_chars": 24,
+                },
             ],
             "logo_area": {"box": {"x": 430, "y": 940, "w": 220, "h": 100}, "fit": "contain"},
         },
@@ -165,18 +208,46 @@ DEMOS: dict[str, Demo] = {
             "height": 1350,
             "tags": ["black-friday", "portrait", "stories"],
             "text_areas": [
-                {"id": "headline", "label": "Headline", "default_text": "Up to 50% off everything",
-                 "box": {"x": 90, "y": 660, "w": 900, "h": 200}, "font": "Inter-Bold",
-                 "color": "#ffffff", "min_size": 32, "max_size": 92, "wrap": True, "max_lines": 2,
-                 "line_spacing": 1.05, "max_chars": 60},
-                {"id": "code", "label": "Coupon code", "source": "coupon", "default_text": "BLACK50",
-                 "box": {"x": 160, "y": 985, "w": 760, "h": 130}, "font": "JetBrainsMono-Bold",
-                 "color": "#f5c542", "min_size": 28, "max_size": 110, "uppercase": True, "max_chars": 24},
-                {"id": "fine_print", "label": "Fine print",
-                 "default_text": "Valid until Monday midnight. One use per customer.",
-                 "box": {"x": 120, "y": 1180, "w": 840, "h": 90}, "font": "Inter-Regular",
-                 "color": "#b8b8c8", "min_size": 16, "max_size": 30, "wrap": True, "max_lines": 2,
-                 "max_chars": 140},
+                {
+                    "id": "headline",
+                    "label": "Headline",
+                    "default_text": "Up to 50% off everything",
+                    "box": {"x": 90, "y": 660, "w": 900, "h": 200},
+                    "font": "Inter-Bold",
+                    "color": "#ffffff",
+                    "min_size": 32,
+                    "max_size": 92,
+                    "wrap": True,
+                    "max_lines": 2,
+                    "line_spacing": 1.05,
+                    "max_chars": 60,
+                },
+                {
+                    "id": "code",
+                    "label": "Coupon code",
+                    "source": "coupon",
+                    "default_text": "BLACK50",
+                    "box": {"x": 160, "y": 985, "w": 760, "h": 130},
+                    "font": "JetBrainsMono-Bold",
+                    "color": "#f5c542",
+                    "min_size": 28,
+                    "max_size": 110,
+                    "uppercase": True,
+                    "max_chars": 24,
+                },
+                {
+                    "id": "fine_print",
+                    "label": "Fine print",
+                    "default_text": "Valid until Monday midnight. One use per customer.",
+                    "box": {"x": 120, "y": 1180, "w": 840, "h": 90},
+                    "font": "Inter-Regular",
+                    "color": "#b8b8c8",
+                    "min_size": 16,
+                    "max_size": 30,
+                    "wrap": True,
+                    "max_lines": 2,
+                    "max_chars": 140,
+                },
             ],
             "logo_area": {"box": {"x": 440, "y": 60, "w": 200, "h": 110}, "fit": "contain"},
         },
@@ -190,17 +261,50 @@ DEMOS: dict[str, Demo] = {
             "height": 628,
             "tags": ["welcome", "landscape", "link-preview"],
             "text_areas": [
-                {"id": "headline", "label": "Headline", "default_text": "Welcome! Here's 15% off your first order",
-                 "box": {"x": 70, "y": 150, "w": 620, "h": 250}, "font": "Inter-Bold",
-                 "color": "#ffffff", "align": "left", "valign": "bottom", "min_size": 28, "max_size": 72,
-                 "wrap": True, "max_lines": 3, "line_spacing": 1.08, "max_chars": 80},
-                {"id": "subline", "label": "Subline", "default_text": "Paste the code at checkout.",
-                 "box": {"x": 70, "y": 420, "w": 620, "h": 90}, "font": "Inter-Regular",
-                 "color": "#d8f3ee", "align": "left", "valign": "top", "min_size": 18, "max_size": 34,
-                 "wrap": True, "max_lines": 2, "max_chars": 90},
-                {"id": "code", "label": "Coupon code", "source": "coupon", "default_text": "HELLO15",
-                 "box": {"x": 810, "y": 282, "w": 280, "h": 130}, "font": "JetBrainsMono-Bold",
-                 "color": "#0b2545", "min_size": 14, "max_size": 72, "uppercase": True, "max_chars": 24},
+                {
+                    "id": "headline",
+                    "label": "Headline",
+                    "default_text": "Welcome! Here's 15% off your first order",
+                    "box": {"x": 70, "y": 150, "w": 620, "h": 250},
+                    "font": "Inter-Bold",
+                    "color": "#ffffff",
+                    "align": "left",
+                    "valign": "bottom",
+                    "min_size": 28,
+                    "max_size": 72,
+                    "wrap": True,
+                    "max_lines": 3,
+                    "line_spacing": 1.08,
+                    "max_chars": 80,
+                },
+                {
+                    "id": "subline",
+                    "label": "Subline",
+                    "default_text": "Paste the code at checkout.",
+                    "box": {"x": 70, "y": 420, "w": 620, "h": 90},
+                    "font": "Inter-Regular",
+                    "color": "#d8f3ee",
+                    "align": "left",
+                    "valign": "top",
+                    "min_size": 18,
+                    "max_size": 34,
+                    "wrap": True,
+                    "max_lines": 2,
+                    "max_chars": 90,
+                },
+                {
+                    "id": "code",
+                    "label": "Coupon code",
+                    "source": "coupon",
+                    "default_text": "HELLO15",
+                    "box": {"x": 810, "y": 282, "w": 280, "h": 130},
+                    "font": "JetBrainsMono-Bold",
+                    "color": "#0b2545",
+                    "min_size": 14,
+                    "max_size": 72,
+                    "uppercase": True,
+                    "max_chars": 24,
+                },
             ],
             "logo_area": {"box": {"x": 70, "y": 50, "w": 200, "h": 70}, "fit": "contain"},
         },
@@ -212,7 +316,9 @@ DEMOS: dict[str, Demo] = {
 def demo_meta(slug: str) -> TemplateMeta:
     """The validated meta of the demo template `slug`."""
     meta = DEMOS[slug].meta
-    return TemplateMeta(slug=slug, image_key=f"templates/{slug}/{IMAGE_NAME}", created_at=STAMP, updated_at=STAMP, **meta)
+    return TemplateMeta(
+        slug=slug, image_key=f"templates/{slug}/{IMAGE_NAME}", created_at=STAMP, updated_at=STAMP, **meta
+    )
 
 
 def build(root: Path = DEMO_DIR) -> list[Path]:
