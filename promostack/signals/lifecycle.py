@@ -118,7 +118,10 @@ def resolve(
     expiry_candles: int,
 ) -> Outcome | None:
     """The outcome of a signal raised on `candle_time`, judged on the closed `candles`, or None."""
-    later = candles[candles.index > pd.Timestamp(candle_time)]
+    signal_at = pd.Timestamp(candle_time)
+    if signal_at.tzinfo is None:  # SQLite hands back naive datetimes; every time here is UTC
+        signal_at = signal_at.tz_localize("UTC")
+    later = candles[candles.index > signal_at]
     found = resolve_arrays(
         side,
         entry,

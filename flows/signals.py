@@ -1,0 +1,153 @@
+"""The forex signals flows: generate (every 15 min), monitor (every 5 min), daily and weekly recaps.
+
+Each flow reads like its job's table of contents; the decisions live in `promostack.signals`
+and the retries in `tasks.signals`. Every step is safe to repeat: a retried or overlapping run
+finds the candle already recorded, the signal already closed, the post already claimed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from promostack.marketdata import gold_market_open
+from promostack.runtime import current_runtime
+from promostack.signals import records
+from promostack.signals.equity_chart import equity_png
+from promostack.signals.messages import recap_text
+from promostack.signals.params import StrategyParams
+from promostack.signals.stats import RecapStats, equity_curve, recap_stats
+from tasks.signals import (
+    CLOSE_POST_MAX_AGE,
+    fetch_candles,
+    post_close,
+    post_recap,
+    post_signal,
+    record_new_signal,
+    settle_open_signals,
+)
+
+#: Candles beyond the warm-up, so an open signal's whole life is in view when it is settled.
+EXTRA_CANDLES = 200
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+
+
+def _channel_configured() -> bool:
+    settings = current_runtime().settings
+    return settings.forex_bot_token is not None and bool(settings.forex_channel_id)
+
+
+async def _post_due(now: datetime) -> dict[str, list[int]]:
+    """Send every pending signal post, then every pending closing reply."""
+    logger = get_run_logger()
+    if not _channel_configured():
+        logger.info("FOREX_BOT_TOKEN / FOREX_CHANNEL_ID not set: signals are recorded but not posted")
+        return {"posted": [], "replied": []}
+    sessions = current_runtime().sessions
+    since = now - CLOSE_POST_MAX_AGE
+    posted = [s.id for s in records.posts_due(sessions, "open", since) if await post_signal(s.id) is not None]
+    replied = [s.id for s in records.posts_due(sessions, "close", since) if await post_close(s.id) is not None]
+    return {"posted": posted, "replied": replied}
+
+
+@flow(name="generate-signals")
+async def generate_signals(symbol: str = "XAU/USD", interval: str = "15min", now: datetime | None = None) -> dict[str, Any]:
+    """Judge the open signal on the newest candles, raise a new one if the strategy says so, post."""
+    now = _now(now)
+    logger = get_run_logger()
+    # A minute back: the run at Friday 21:00 still handles the week's last candle.
+    if not gold_market_open(now - timedelta(minutes=1)):
+        logger.info("market closed at %s: nothing to do", now.isoformat())
+        return {"skipped": "market closed"}
+    params = StrategyParams(symbol=symbol, interval=interval)
+    candles, source = await fetch_candles(symbol, interval, params.startup_candle_count + EXTRA_CANDLES, now)
+    closed = await settle_open_signals(candles, params)
+    new_id = await record_new_signal(candles, source, params)
+    sent = await _post_due(now)
+    summary = {"source": source, "candles": len(candles), "closed": closed, "new_signal": new_id, **sent}
+    await create_markdown_artifact(
+        key="forex-generate-signals",
+        markdown=_run_markdown("Signal generation", summary, candles.index[-1] if len(candles) else None),
+        description="Last signal-generation run",
+    )
+    return summary
+
+
+@flow(name="monitor-signals")
+async def monitor_signals(interval: str = "15min", now: datetime | None = None) -> dict[str, Any]:
+    """Close open signals whose target, stop or expiry the newest candles reached; post the replies."""
+    now = _now(now)
+    sessions = current_runtime().sessions
+    closed: list[int] = []
+    for symbol in sorted({s.symbol for s in records.open_signals(sessions)}):
+        params = StrategyParams(symbol=symbol, interval=interval)
+        candles, _ = await fetch_candles(symbol, interval, params.expiry_candles + EXTRA_CANDLES, now)
+        closed += await settle_open_signals(candles, params)
+    sent = await _post_due(now)
+    return {"closed": closed, **sent}
+
+
+def _run_markdown(title: str, summary: dict[str, Any], newest: Any) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
+    return f"# {title}\n\nNewest closed candle: {newest}\n\n| field | value |\n|---|---|\n{rows}\n"
+
+
+def _recap_markdown(title: str, stats: RecapStats) -> str:
+    win_rate = f"{stats.win_rate * 100:.0f}%" if stats.win_rate is not None else "n/a"
+    average_r = f"{stats.average_r:+.2f}" if stats.average_r is not None else "n/a"
+    best = f"{stats.best_pips:+.1f}" if stats.best_pips is not None else "n/a"
+    worst = f"{stats.worst_pips:+.1f}" if stats.worst_pips is not None else "n/a"
+    return (
+        f"# {title}\n\n| figure | value |\n|---|---|\n"
+        f"| signals raised | {stats.opened} |\n| closed | {stats.closed} |\n| wins | {stats.wins} |\n"
+        f"| losses | {stats.losses} |\n| win rate | {win_rate} |\n| pips | {stats.pips:+.1f} |\n"
+        f"| average R | {average_r} |\n| best (pips) | {best} |\n| worst (pips) | {worst} |\n"
+        f"| current streak | {stats.streak_text} |\n"
+    )
+
+
+async def _recap(period: str, start: datetime, end: datetime, title: str) -> dict[str, Any]:
+    """Compute, keep as an artifact, and post (once) the recap of [start, end)."""
+    rt = current_runtime()
+    trades = records.closed_trades(rt.sessions, start, end)
+    stats = recap_stats(trades, records.opened_count(rt.sessions, start, end), records.recent_trades(rt.sessions, end))
+    await create_markdown_artifact(key=f"forex-{period}-recap", markdown=_recap_markdown(title, stats),
+                                   description=title)
+    result: dict[str, Any] = {"period": period, "start": start.isoformat(), "opened": stats.opened,
+                              "closed": stats.closed, "pips": stats.pips, "message_id": None}
+    if stats.opened == 0 and stats.closed == 0:
+        get_run_logger().info("%s: no signal raised or closed, nothing to post", title)
+        return result
+    if not _channel_configured():
+        get_run_logger().info("%s: forex channel not configured, recap kept as an artifact only", title)
+        return result
+    replay = rt.settings.twelve_data_api_key is None
+    chart = equity_png(equity_curve(trades), f"{title} · equity in pips")
+    result["message_id"] = await post_recap(period, start, recap_text(title, stats, replay), chart)
+    return result
+
+
+@flow(name="daily-recap")
+async def daily_recap(day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The recap of one UTC day (default: yesterday), posted to the channel once."""
+    day = day or (_now(now) - timedelta(days=1)).date()
+    start = datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+    return await _recap("daily", start, start + timedelta(days=1), f"Daily recap · {day:%a %d %b %Y}")
+
+
+@flow(name="weekly-recap")
+async def weekly_recap(week_start: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The recap of one trading week, Sunday 00:00 to Sunday 00:00 UTC (default: the latest begun)."""
+    if week_start is None:
+        today = _now(now).date()
+        week_start = today - timedelta(days=(today.weekday() + 1) % 7)  # the latest Sunday
+    start = datetime.combine(week_start, time(0, 0), tzinfo=timezone.utc)
+    end = start + timedelta(days=7)
+    title = f"Weekly recap · {start:%d %b} – {end - timedelta(days=1):%d %b %Y}"
+    return await _recap("weekly", start, end, title)

@@ -1,0 +1,192 @@
+"""Prefect tasks of the forex signals: fetch candles, settle and record signals, post to the channel.
+
+Retries live here and only here, and only for `DependencyError`s (Twelve Data down or rate
+limited, Telegram flood control or 5xx, the database unreachable). Bad input, a rejected post
+and a post that may already be in the channel (`PostMaybeSent`) are never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import OperationalError
+
+from bots.forex import ChannelRejected, ForexChannel, PostNotSent
+from promostack.errors import DependencyError
+from promostack.marketdata import build_candle_source
+from promostack.runtime import current_runtime
+from promostack.signals import records
+from promostack.signals.celebrations import CelebrationWriter, Win
+from promostack.signals.lifecycle import resolve
+from promostack.signals.messages import close_text, signal_text
+from promostack.signals.params import StrategyParams
+from promostack.signals.strategy import TrendStrategy
+
+#: A closing reply older than this is not sent late (e.g. when the bot was only just configured).
+CLOSE_POST_MAX_AGE = timedelta(hours=24)
+
+
+def retry_on_dependency_error(task: Any, task_run: Any, state: Any) -> bool:
+    """True when the failed run raised a `DependencyError` (retry), False for anything else."""
+    return isinstance(state.data, DependencyError)
+
+
+_NO_CACHE = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-arg]
+    try:
+        return get_run_logger()
+    except Exception:  # outside a run (a task called as a plain function in a script)
+        return logging.getLogger(__name__)
+
+
+@task(name="fetch-candles", retries=3, retry_delay_seconds=[2, 15, 60], retry_condition_fn=retry_on_dependency_error,
+      **_NO_CACHE)
+async def fetch_candles(symbol: str, interval: str, count: int, now: datetime) -> tuple[pd.DataFrame, str]:
+    """(the newest `count` closed candles, their source "live" or "replay")."""
+    source = build_candle_source(current_runtime().settings, symbol, interval)
+    candles = await asyncio.to_thread(source.closed_candles, symbol, interval, count, now)
+    _logger().info("%d closed %s %s candles from %s, newest %s", len(candles), symbol, interval, source.source,
+                   candles.index[-1] if len(candles) else "none")
+    return candles, source.source
+
+
+def _database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
+    """Turn a lost database connection into a `DependencyError` so the task retries it."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except OperationalError as exc:
+            raise DependencyError(f"database unavailable: {str(exc).splitlines()[0]}") from exc
+
+    return wrapper
+
+
+@task(name="settle-open-signals", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_on_dependency_error,
+      **_NO_CACHE)
+@_database_errors_are_dependency_errors
+async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> list[int]:
+    """Ids of the open signals of `params.symbol` these candles closed (each closed exactly once)."""
+    sessions = current_runtime().sessions
+    closed: list[int] = []
+    for signal in records.open_signals(sessions, params.symbol):
+        outcome = resolve(signal.symbol, signal.interval, signal.side, signal.candle_time, signal.entry,
+                          signal.take_profit, signal.stop_loss, candles, params.expiry_candles)
+        if outcome is not None and await asyncio.to_thread(records.close_signal, sessions, signal.id, outcome):
+            _logger().info("signal %d closed: %s, %+.1f pips", signal.id, outcome.status, outcome.pips)
+            closed.append(signal.id)
+    return closed
+
+
+@task(name="record-new-signal", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_on_dependency_error,
+      **_NO_CACHE)
+@_database_errors_are_dependency_errors
+async def record_new_signal(candles: pd.DataFrame, source: str, params: StrategyParams) -> int | None:
+    """The id of the signal raised on the newest candle, or None (no signal, or already recorded)."""
+    candidate = TrendStrategy(params).latest_candidate(candles)
+    if candidate is None:
+        return None
+    row = await asyncio.to_thread(records.record_signal, current_runtime().sessions, candidate, source)
+    if row is None:
+        _logger().info("signal of the %s candle already recorded, or one is open: nothing new", candidate.candle_time)
+        return None
+    _logger().info("new %s %s signal %d at %.2f", row.side, row.symbol, row.id, row.entry)
+    return row.id
+
+
+async def _send_claimed(claim: Any, settle: Any, send: Any) -> int | None:
+    """Run one claimed send and record its outcome; the message id, or None when not ours to send."""
+    if not await asyncio.to_thread(claim):
+        return None
+    try:
+        message_id = await send()
+    except (PostNotSent, ChannelRejected):
+        # Definitely not sent (an error answer, a refused connection, a rejection): free it again.
+        await asyncio.to_thread(settle, records.PENDING, None)
+        raise
+    except BaseException:
+        # A time-out, a cancelled run, anything unforeseen: it may have arrived, so never resend.
+        await asyncio.to_thread(settle, records.UNCERTAIN, None)
+        raise
+    await asyncio.to_thread(settle, records.POSTED, message_id)
+    return message_id
+
+
+@task(name="post-signal", retries=3, retry_delay_seconds=[1, 10, 60], retry_condition_fn=retry_on_dependency_error,
+      **_NO_CACHE)
+async def post_signal(signal_id: int) -> int | None:
+    """The channel message id of the signal's post, or None when it was not this run's to send."""
+    rt = current_runtime()
+    signal = records.get_signal(rt.sessions, signal_id)
+    if signal is None:
+        return None
+    text = signal_text(signal)
+    async with ForexChannel(rt.settings) as channel:
+        return await _send_claimed(
+            lambda: records.claim_post(rt.sessions, signal_id, "open"),
+            lambda state, mid: records.settle_post(rt.sessions, signal_id, "open", state, mid),
+            lambda: channel.send_text(text),
+        )
+
+
+@task(name="post-close", retries=3, retry_delay_seconds=[1, 10, 60], retry_condition_fn=retry_on_dependency_error,
+      **_NO_CACHE)
+async def post_close(signal_id: int) -> int | None:
+    """The message id of the reply saying how the signal ended, or None when not this run's to send."""
+    rt = current_runtime()
+    signal = records.get_signal(rt.sessions, signal_id)
+    if signal is None or signal.pips is None:
+        return None
+    celebration = None
+    if signal.pips > 0:
+        win = Win(signal.id, signal.symbol, signal.side, signal.pips, signal.r_multiple or 0.0)
+        celebration = await CelebrationWriter.from_settings(rt.settings).celebrate(win)
+    text = close_text(signal, celebration)
+    async with ForexChannel(rt.settings) as channel:
+        return await _send_claimed(
+            lambda: records.claim_post(rt.sessions, signal_id, "close"),
+            lambda state, mid: records.settle_post(rt.sessions, signal_id, "close", state, mid),
+            lambda: channel.send_text(text, reply_to=signal.message_id),
+        )
+
+
+@task(name="post-recap", retries=3, retry_delay_seconds=[1, 10, 60], retry_condition_fn=retry_on_dependency_error,
+      **_NO_CACHE)
+async def post_recap(period: str, period_start: datetime, caption: str, chart_png: bytes) -> int | None:
+    """The message id of the recap photo, or None when this period's recap was already sent."""
+    rt = current_runtime()
+    recap_id: list[int] = []
+
+    def claim() -> bool:
+        found = records.claim_recap(rt.sessions, period, period_start)
+        recap_id.extend([found] if found is not None else [])
+        return found is not None
+
+    async with ForexChannel(rt.settings) as channel:
+        return await _send_claimed(
+            claim,
+            lambda state, mid: records.settle_recap(rt.sessions, recap_id[0], state, mid),
+            lambda: channel.send_photo(chart_png, caption),
+        )
+
+
+__all__ = [
+    "PostNotSent",
+    "fetch_candles",
+    "post_close",
+    "post_recap",
+    "post_signal",
+    "record_new_signal",
+    "retry_on_dependency_error",
+    "settle_open_signals",
+]
