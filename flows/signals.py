@@ -61,8 +61,8 @@ async def generate_signals(symbol: str = "XAU/USD", interval: str = "15min", now
     """Judge the open signal on the newest candles, raise a new one if the strategy says so, post."""
     now = _now(now)
     logger = get_run_logger()
-    # A minute back: the run at Friday 21:00 still handles the week's last candle.
-    if not gold_market_open(now - timedelta(minutes=1)):
+    # Five minutes back: the run at Friday 21:01 still handles the week's last candle.
+    if not gold_market_open(now - timedelta(minutes=5)):
         logger.info("market closed at %s: nothing to do", now.isoformat())
         return {"skipped": "market closed"}
     params = StrategyParams(symbol=symbol, interval=interval)
