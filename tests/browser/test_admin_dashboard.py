@@ -202,3 +202,44 @@ def test_screenshots_of_every_page_at_desktop_and_phone(page, phone_page, live_s
     expect(sidebar).not_to_be_in_viewport()
     # No Prefect API is configured for the live server, so the runs page's 503 is expected.
     assert [p for p in problems if not p.startswith("503 GET") or "/flow-runs" not in p] == []
+
+
+def test_uploading_an_image_opens_the_editor_and_a_bad_file_says_why(page, live_server: LiveServer, problems: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, live_server)
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("these are notes, not pixels")
+    page.fill("#new-name", "Broken Upload")
+    page.set_input_files("#new-image", str(not_an_image))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-form .alert-error")
+    assert "not a PNG, JPEG or WebP" in page.inner_text("#upload-form .alert-error")
+    assert not TemplateStore(live_server.runtime.store).exists("broken-upload")
+
+    good = tmp_path / "autumn.png"
+    good.write_bytes(_background(640, 360))
+    page.fill("#new-name", "Autumn Upload")
+    page.set_input_files("#new-image", str(good))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url("**/admin#/promo/templates/autumn-upload")
+    page.wait_for_selector("#overlay .area-box[data-area=code]")
+    meta = stored(live_server, "autumn-upload")
+    assert (meta.width, meta.height, meta.visibility.web) == (640, 360, False)
+    assert [p for p in problems if not p.startswith("415 POST")] == []
+
+
+def test_deleting_a_template_asks_first_then_removes_it(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "delete-check", "Delete Check")
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/promo/templates/delete-check")
+    page.wait_for_selector("#overlay .area-box")
+    page.click("#delete")
+    page.wait_for_selector("dialog[open]")
+    page.click("dialog[open] >> text=Cancel")
+    assert TemplateStore(live_server.runtime.store).exists("delete-check")
+    page.click("#delete")
+    page.click("#confirm-ok")
+    page.wait_for_url("**/admin#/promo/templates")
+    page.wait_for_selector("#template-list, .empty")
+    assert not TemplateStore(live_server.runtime.store).exists("delete-check")
+    assert page.locator("[data-slug=delete-check]").count() == 0
+    assert problems == []

@@ -191,3 +191,19 @@ def test_an_argon2_hash_as_admin_password_accepts_the_plain_password(tmp_path: P
     with TestClient(create_app(admin_settings(tmp_path, db_url, admin_password=hashed))) as client:
         log_in(client, "from-a-hash")
         assert client.get("/admin/api/templates").status_code == 200
+
+
+def test_without_session_secret_a_generated_key_keeps_sessions_across_restarts(tmp_path: Path, db_url: str) -> None:
+    settings = admin_settings(tmp_path, db_url, session_secret=None)
+    with TestClient(create_app(settings)) as before_restart:
+        log_in(before_restart)
+        cookie = before_restart.cookies[SESSION_COOKIE]
+    key_file = tmp_path / "session_secret"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(key_file.read_text()) >= 48
+    with TestClient(create_app(settings)) as after_restart:
+        after_restart.cookies.set(SESSION_COOKIE, cookie)
+        assert after_restart.get("/admin/api/templates").status_code == 200
+    # Another machine (another data dir, another generated key) does not accept the cookie.
+    with TestClient(create_app(admin_settings(tmp_path / "other", db_url, session_secret=None))) as elsewhere:
+        elsewhere.cookies.set(SESSION_COOKIE, cookie)
+        assert elsewhere.get("/admin/api/templates").status_code == 401
