@@ -20,6 +20,9 @@ app.add_typer(templates_cli.app, name="templates")
 app.add_typer(coupons_cli.app, name="coupons")
 app.command("render")(render_cli.render)
 app.command("bulk-render")(render_cli.bulk_render)
+from cli.backtest import backtest as backtest_command  # noqa: E402
+
+app.command("backtest")(backtest_command)
 console = Console()
 
 
