@@ -15,7 +15,7 @@ Seeder = Callable[[Settings], Iterator[str]]
 def seed_demo_templates(settings: Settings) -> Iterator[str]:
     """Save each demo template under promostack/templates/demo/ into the store, when absent."""
     from promostack.runtime import build_runtime
-    from promostack.templates.demo.build import DEMO_DIR
+    from promostack.templates.demo import DEMO_DIR
     from promostack.templates.store import TemplateStore, load_template_dir
 
     runtime = build_runtime(settings)
