@@ -315,3 +315,36 @@ def test_a_character_the_font_lacks_is_drawn_from_the_fallback_not_as_a_box() ->
     tofu = _glyph_extent("Inter-Bold", size, "☺")
     assert abs((right - left) - smiley[0]) <= 2 and abs((bottom - top) - smiley[1]) <= 2
     assert abs((right - left) - tofu[0]) > 4 or abs((bottom - top) - tofu[1]) > 4
+
+
+def test_text_and_shadow_at_the_image_edge_are_clipped_not_refused() -> None:
+    area = {
+        "id": "t",
+        "box": {"x": 0, "y": 0, "w": 200, "h": 80},
+        "color": "#ffffff",
+        "stroke_width": 4,
+        "stroke_color": "#0000ff",
+        "shadow": {"dx": -30, "dy": -30, "color": "#00000080"},
+    }
+    out = decode(render_template(template(area), background(), {"t": "EDGE"}))
+    assert ink(out, (255, 255, 255)) is not None and ink(out, (0, 0, 255)) is not None
+    assert ink(out, (64, 64, 64), tolerance=3) is not None, "the half-clipped shadow is still drawn"
+
+
+def test_stroke_and_shadow_on_a_transparent_background_keep_their_colours() -> None:
+    area = {
+        "id": "t",
+        "box": {"x": 40, "y": 60, "w": 320, "h": 120},
+        "color": "#ff0000",
+        "stroke_width": 5,
+        "stroke_color": "#0000ff",
+        "shadow": {"dx": 15, "dy": 15, "color": "#00ff00"},
+    }
+    clear = png(Image.new("RGBA", (400, 300), (0, 0, 0, 0)))
+    out = Image.open(io.BytesIO(render_template(template(area), clear, {"t": "SALE"})))
+    opaque = out.convert("RGB")
+    alpha = out.getchannel("A")
+    assert alpha.getpixel((0, 0)) == 0
+    for color in [(255, 0, 0), (0, 0, 255), (0, 255, 0)]:
+        box = ink(opaque, color)
+        assert box is not None and alpha.crop(box).getextrema()[1] == 255, color

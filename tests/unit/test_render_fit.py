@@ -155,3 +155,11 @@ def test_stroke_narrows_the_available_width() -> None:
 def test_unknown_font_names_the_font_and_the_choices() -> None:
     with pytest.raises(RenderError, match=r"unknown font 'Comic-Sans'.*Inter-Bold"):
         fit_text("hi", area(font="Comic-Sans"))
+
+
+def test_remembered_fits_follow_every_change_of_the_area() -> None:
+    small = fit_text("Remember me", area(max_size=30))
+    large = fit_text("Remember me", area(max_size=50))
+    moved = fit_text("Remember me", area(max_size=50, box={"x": 10, "y": 40, "w": 600, "h": 200}))
+    assert (small.size, large.size) == (30, 50)
+    assert moved.origins[0][0] == pytest.approx(large.origins[0][0] - 40)
