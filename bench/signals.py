@@ -1,0 +1,81 @@
+"""Benchmark: the signal pass and the backtest, each beside a baseline measured in the same run.
+
+* `signal_pass_ms`: one full live pass on 5 000 candles (indicators, rules, the newest
+  candle's signal) — target <= 50 ms. Baseline `ta_indicators_5k_ms`: the same eight
+  indicators computed straight with the `ta` package and nothing else.
+* `backtest_100k_s`: the whole backtest (indicators, rules, lifecycle, report) on 100 000
+  candles — target <= 5 s. Baseline `ta_indicators_100k_s`: the eight `ta` indicators alone.
+
+Candles are synthetic (see `promostack.marketdata.synthetic`). Medians of several rounds.
+Run: `.venv/bin/python bench/signals.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd  # noqa: E402
+from ta.momentum import RSIIndicator, StochasticOscillator  # noqa: E402
+from ta.trend import MACD, ADXIndicator, EMAIndicator  # noqa: E402
+from ta.volatility import AverageTrueRange, BollingerBands  # noqa: E402
+
+from promostack.marketdata.synthetic import synthetic_candles  # noqa: E402
+from promostack.signals.backtest import run_backtest  # noqa: E402
+from promostack.signals.params import StrategyParams  # noqa: E402
+from promostack.signals.strategy import TrendStrategy  # noqa: E402
+
+
+def ta_indicators(candles: pd.DataFrame, p: StrategyParams) -> None:
+    """The baseline: every indicator the strategy reads, computed directly with `ta`."""
+    close, high, low = candles["close"], candles["high"], candles["low"]
+    for window in (p.ema_fast, p.ema_slow, p.ema_trend):
+        EMAIndicator(close, window).ema_indicator()
+    RSIIndicator(close, p.rsi_window).rsi()
+    MACD(close, p.macd_slow, p.macd_fast, p.macd_signal).macd_diff()
+    BollingerBands(close, p.bb_window, p.bb_dev).bollinger_hband()
+    StochasticOscillator(high, low, close, p.stoch_window, p.stoch_smooth).stoch()
+    AverageTrueRange(high, low, close, p.atr_window).average_true_range()
+    ADXIndicator(high, low, close, p.adx_window).adx()
+
+
+def median_s(fn: Callable[[], object], rounds: int) -> float:
+    """The median wall time of `fn` over `rounds` runs, after one warm-up run."""
+    fn()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Print the figures."""
+    print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+          f"python={platform.python_version()} pandas={pd.__version__}")
+    strategy = TrendStrategy()
+    small = synthetic_candles(5_000, seed=3)
+    large = synthetic_candles(100_000, seed=3)
+
+    baseline_small = median_s(lambda: ta_indicators(small, strategy.params), 15)
+    signal_pass = median_s(lambda: strategy.latest_candidate(small), 15)
+    print(f"ta_indicators_5k_ms: {baseline_small * 1000:.1f}   (baseline: the eight indicators straight from ta)")
+    print(f"signal_pass_ms: {signal_pass * 1000:.1f}   (target <= 50; {signal_pass / baseline_small:.2f}x the baseline)")
+
+    baseline_large = median_s(lambda: ta_indicators(large, strategy.params), 3)
+    backtest = median_s(lambda: run_backtest(large, strategy), 3)
+    trades = len(run_backtest(large, strategy).trades)
+    print(f"ta_indicators_100k_s: {baseline_large:.2f}   (baseline: the eight indicators straight from ta)")
+    print(f"backtest_100k_s: {backtest:.2f}   (target <= 5; {backtest / baseline_large:.2f}x the baseline; {trades} trades)")
+
+
+if __name__ == "__main__":
+    main()
