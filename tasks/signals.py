@@ -53,7 +53,12 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-ar
 async def fetch_candles(symbol: str, interval: str, count: int, now: datetime) -> tuple[pd.DataFrame, str]:
     """(the newest `count` closed candles, their source "live" or "replay")."""
     source = build_candle_source(current_runtime().settings, symbol, interval)
-    candles = await asyncio.to_thread(source.closed_candles, symbol, interval, count, now)
+    try:
+        candles = await asyncio.to_thread(source.closed_candles, symbol, interval, count, now)
+    finally:
+        close = getattr(source, "close", None)  # the HTTP client has a pool to release; the replay has none
+        if close is not None:
+            close()
     _logger().info("%d closed %s %s candles from %s, newest %s", len(candles), symbol, interval, source.source,
                    candles.index[-1] if len(candles) else "none")
     return candles, source.source
