@@ -46,8 +46,7 @@ MAX_LOGO_BYTES = 5 * 1024 * 1024
 class PromoRequest(BaseModel):
     """What a caller asks for: a template, a coupon code, texts for the other areas."""
 
-    # Bytes travel as base64 when Prefect records the flow's parameters.
-    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     template_slug: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices("template_slug", "template"))
     coupon_code: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices("coupon_code", "code"))
@@ -57,7 +56,9 @@ class PromoRequest(BaseModel):
     fmt: Format = Field(default="png", validation_alias=AliasChoices("fmt", "format"))
     quality: int = Field(default=90, ge=1, le=100)
     store_output: bool = False
-    logo: bytes | None = Field(default=None, max_length=MAX_LOGO_BYTES)
+    # Excluded from serialisation: Prefect records a flow's parameters on its server, and a
+    # logo (up to 5 MiB) has no business there. In-process callers pass it through untouched.
+    logo: bytes | None = Field(default=None, max_length=MAX_LOGO_BYTES, exclude=True)
 
 
 class PromoResult(BaseModel):

@@ -47,6 +47,19 @@ async def test_render_promo_returns_the_image_and_records_a_success(prefect_harn
     assert event.output_key == result.output_key and event.render_ms > 0
 
 
+async def test_logo_passed_in_process_is_drawn_into_the_logo_area(prefect_harness, runtime) -> None:
+    from flows.render_promo import render_promo
+
+    with_logo = meta("with-logo", logo_area={"box": {"x": 320, "y": 120, "w": 60, "h": 60}})
+    TemplateStore(runtime.store).save(with_logo, png(400, 200))
+    LocalRegistry(runtime.sessions).add("LOGO1")
+    request = PromoRequest(template_slug="with-logo", coupon_code="LOGO1", logo=png(60, 60, "#ff0000"))
+    result = await render_promo(request)
+    picture = Image.open(io.BytesIO(result.image)).convert("RGB")
+    assert picture.getpixel((350, 150)) == (255, 0, 0)
+    assert picture.getpixel((390, 190)) == (0x20, 0x40, 0x80)
+
+
 async def test_invalid_coupon_raises_and_records_a_failed_event(prefect_harness, promo_runtime) -> None:
     from flows.render_promo import render_promo
 
