@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from promostack.config import Settings
@@ -14,11 +15,14 @@ from tests.conftest import make_settings
 
 PASSWORD = "correct horse battery staple"
 SESSION_SECRET = "integration-tests-session-secret-0123456789"
+# ADMIN_PASSWORD may be an argon2 hash; a cheap one keeps each log-in in a test at a few
+# milliseconds instead of ~170 ms for the default parameters (one test covers a plain password).
+PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
 def admin_settings(data_dir: Path, db_url: str, **overrides: object) -> Settings:
     """Settings with a known admin password and session secret on `db_url`."""
-    values: dict[str, object] = {"database_url": db_url, "admin_password": PASSWORD, "session_secret": SESSION_SECRET}
+    values: dict[str, object] = {"database_url": db_url, "admin_password": PASSWORD_HASH, "session_secret": SESSION_SECRET}
     values.update(overrides)
     return make_settings(data_dir, **values)
 

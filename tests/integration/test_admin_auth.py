@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import itsdangerous
+import pytest
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
@@ -184,6 +185,19 @@ def test_without_admin_password_login_is_disabled_and_says_how_to_enable(tmp_pat
         answer = client.post("/admin/login", data={"password": "", "csrf_token": csrf_from(page.text)})
         assert answer.status_code == 403 and "Log-in is disabled" in answer.text
         assert client.get("/admin/api/templates").status_code == 401
+
+
+def test_a_plain_admin_password_is_hashed_at_start_up_and_accepted(tmp_path: Path, db_url: str) -> None:
+    with TestClient(create_app(admin_settings(tmp_path, db_url, admin_password="plain-text-passphrase"))) as client:
+        assert client.app.state.admin_password.hash.startswith("$argon2id$")
+        log_in(client, "plain-text-passphrase")
+        assert client.get("/admin/api/templates").status_code == 200
+
+
+def test_a_broken_argon2_hash_stops_the_app_at_start_up(tmp_path: Path, db_url: str) -> None:
+    with pytest.raises(ValueError, match="not a valid argon2 hash"):
+        with TestClient(create_app(admin_settings(tmp_path, db_url, admin_password="$argon2id$garbage"))):
+            pass
 
 
 def test_an_argon2_hash_as_admin_password_accepts_the_plain_password(tmp_path: Path, db_url: str) -> None:
