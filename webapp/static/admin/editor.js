@@ -214,7 +214,7 @@ export async function editorPage(view, [slug], shell) {
     areaList.replaceChildren(...state.meta.text_areas.map((area) => h("button", {
       type: "button", class: `area-item${area.id === state.selected ? " selected" : ""}`, dataset: { area: area.id },
       onclick: () => select(area.id),
-    }, h("span", { class: "swatch", style: `background:${area.color}` }), area.label || area.id,
+    }, h("span", { class: "swatch", style: `background:${area.color}` }), h("span", { class: "area-name" }, area.label || area.id),
     h("span", { class: `pill ${area.source === "coupon" ? "pill-accent" : ""}` }, area.source))));
     if (!state.meta.text_areas.length) areaList.append(h("p", { class: "faint" }, "No areas: drag on the image to draw one."));
     renderAreaForm();
@@ -248,7 +248,7 @@ export async function editorPage(view, [slug], shell) {
     const segmented = (name, options) => h("div", { class: "seg", role: "group", "aria-label": name },
       options.map(([value, text]) => h("button", { type: "button", class: area[name] === value ? "on" : "", dataset: { value },
         onclick: (event) => { area[name] = value; for (const b of event.target.parentNode.children) b.classList.toggle("on", b === event.target); changed(); } }, text)));
-    const fontOptions = Object.entries(fonts).filter(([, f]) => f.role !== "fallback").map(([name, f]) => [name, `${f.family} ${f.style}`]);
+    const fontOptions = Object.entries(fonts).map(([name, f]) => [name, `${f.family} ${f.style}`]);
     if (!fonts[area.font]) fontOptions.push([area.font, `${area.font} (not installed)`]);
     const box = area.box;
     areaForm.replaceChildren(
@@ -274,6 +274,9 @@ export async function editorPage(view, [slug], shell) {
       const area = state.meta.text_areas.find((a) => a.id === item.dataset.area);
       if (!area) continue;
       item.querySelector(".swatch").style.background = area.color;
+      item.querySelector(".area-name").textContent = area.label || area.id;
+      item.querySelector(".pill").textContent = area.source;
+      item.querySelector(".pill").classList.toggle("pill-accent", area.source === "coupon");
     }
   }
 
