@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 from sqlalchemy.exc import OperationalError
 
 from bots.forex import ChannelRejected, ForexChannel, PostNotSent
@@ -44,7 +45,7 @@ _NO_CACHE = {"cache_policy": NO_CACHE, "persist_result": False}
 def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-arg]
     try:
         return get_run_logger()
-    except Exception:  # outside a run (a task called as a plain function in a script)
+    except MissingContextError:  # outside a run (a task's function called directly in a script)
         return logging.getLogger(__name__)
 
 
@@ -186,7 +187,6 @@ async def post_recap(period: str, period_start: datetime, caption: str, chart_pn
 
 
 __all__ = [
-    "PostNotSent",
     "fetch_candles",
     "post_close",
     "post_recap",
