@@ -243,3 +243,22 @@ def test_deleting_a_template_asks_first_then_removes_it(page, live_server: LiveS
     assert not TemplateStore(live_server.runtime.store).exists("delete-check")
     assert page.locator("[data-slug=delete-check]").count() == 0
     assert problems == []
+
+
+@pytest.mark.prefect
+def test_flow_runs_page_lists_runs_with_links_into_prefect(page, live_server: LiveServer, prefect_harness: None, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from prefect import flow
+
+    @flow(name="dashboard-screenshot-probe")
+    def probe() -> str:
+        return "ok"
+
+    for _ in range(3):
+        probe()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/ops/runs")
+    page.wait_for_selector("#runs-table >> text=dashboard-screenshot-probe")
+    link = page.locator("#runs-table a").first.get_attribute("href")
+    assert link.startswith(f"{live_server.settings.prefect_ui_url}/runs/flow-run/")
+    save_screenshot(page, "admin-runs-with-data-desktop")
+    assert problems == []
