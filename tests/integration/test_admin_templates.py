@@ -183,6 +183,15 @@ def test_saving_a_stale_version_is_a_conflict(admin: tuple[TestClient, str]) -> 
     assert store_of(client).get("spring-sale").name == "Spring Sale"
 
 
+def test_saving_without_a_version_is_refused(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    meta = upload(client, token, png()).json()
+    del meta["version"]
+    answer = client.put("/admin/api/templates/spring-sale", json=meta, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422 and answer.json()["field"] == "version"
+    assert store_of(client).backups("spring-sale") == []
+
+
 def test_visibility_toggles_show_in_the_index(admin: tuple[TestClient, str]) -> None:
     client, token = admin
     upload(client, token, png())

@@ -221,7 +221,9 @@ async def save_template(request: Request) -> Response:
         return error(404, str(exc))
     except InvalidInput as exc:
         return error(400, str(exc))
-    if body.get("version") != current.version:
+    if not isinstance(body.get("version"), int):
+        return error(422, "version: send the version of the template you edited", field="version")
+    if body["version"] != current.version:
         return error(
             409,
             f"this template changed since you opened it (now version {current.version}): reload it and redo your edit",
