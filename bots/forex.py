@@ -19,7 +19,16 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 from telegram import LinkPreviewOptions, ReplyParameters, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, Application, CommandHandler, ContextTypes, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -67,7 +76,9 @@ def classify_send_error(exc: TelegramError) -> PromoStackError:
             return PostNotSent(f"Telegram error: {exc.message}")
         if isinstance(cause, httpx.ConnectError):
             return PostNotSent(f"Telegram unreachable: {exc.message}")
-        return PostMaybeSent(f"connection to Telegram broke mid-request ({exc.message}); the post may have arrived")
+        return PostMaybeSent(
+            f"connection to Telegram broke mid-request ({exc.message}); the post may have arrived"
+        )
     return PostMaybeSent(f"unexpected Telegram error {type(exc).__name__}: {exc}")
 
 
@@ -82,7 +93,9 @@ class ForexChannel:
         self.bot = ExtBot(
             settings.forex_bot_token.get_secret_value(),
             base_url=settings.telegram_api_base.rstrip("/") + "/bot",
-            request=HTTPXRequest(connect_timeout=5.0, read_timeout=read_timeout_s, write_timeout=read_timeout_s),
+            request=HTTPXRequest(
+                connect_timeout=5.0, read_timeout=read_timeout_s, write_timeout=read_timeout_s
+            ),
             # Telegram's 429 answers name a wait; the limiter waits it out once before giving up.
             rate_limiter=AIORateLimiter(max_retries=1),
         )
@@ -105,7 +118,9 @@ class ForexChannel:
                 text,
                 parse_mode=PARSE_MODE,
                 # If the original post was deleted, the reply still goes out on its own.
-                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if reply_to
+                else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except TelegramError as exc:
@@ -153,9 +168,13 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     end = datetime.now(timezone.utc)
     start_ = end - timedelta(days=7)
     trades = records.closed_trades(sessions, start_, end)
-    summary = recap_stats(trades, records.opened_count(sessions, start_, end), records.recent_trades(sessions, end))
+    summary = recap_stats(
+        trades, records.opened_count(sessions, start_, end), records.recent_trades(sessions, end)
+    )
     replay = current_runtime().settings.twelve_data_api_key is None
-    await update.effective_message.reply_text(recap_text("Last 7 days", summary, replay), parse_mode=PARSE_MODE)
+    await update.effective_message.reply_text(
+        recap_text("Last 7 days", summary, replay), parse_mode=PARSE_MODE
+    )
 
 
 def register_handlers(application: Application) -> None:

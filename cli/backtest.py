@@ -19,7 +19,9 @@ console = Console()
 
 
 def backtest(
-    csv: Path = typer.Option(..., "--csv", help="Candles: time, open, high, low, close (oldest first or not)."),
+    csv: Path = typer.Option(
+        ..., "--csv", help="Candles: time, open, high, low, close (oldest first or not)."
+    ),
     chart: Path | None = typer.Option(None, "--chart", help="Write the equity curve (pips) as a PNG here."),
     symbol: str = typer.Option("XAU/USD", help="Symbol of the candles (sets the pip size)."),
     interval: str = typer.Option("15min", help="Candle interval of the file."),
@@ -35,10 +37,18 @@ def backtest(
     try:
         candles = read_candles_csv(csv)
         strategy = TrendStrategy(StrategyParams(symbol=symbol, interval=interval))
-        with Progress(TextColumn("[bold]backtest[/]"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+        with Progress(
+            TextColumn("[bold]backtest[/]"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
             bar = progress.add_task("candles", total=len(candles))
-            result = run_backtest(candles, strategy, progress=lambda done, total: progress.update(bar, completed=done))
+            result = run_backtest(
+                candles, strategy, progress=lambda done, total: progress.update(bar, completed=done)
+            )
     except InvalidInput as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from exc
@@ -65,10 +75,16 @@ def report_table(result: "BacktestResult", symbol: str, interval: str) -> Table:
         ("win rate", fmt(None if report.win_rate is None else report.win_rate * 100, "{:.1f}%")),
         ("total pips", f"{report.total_pips:+.1f}"),
         ("profit factor", fmt(report.profit_factor, "{:.2f}")),
-        ("expectancy", f"{fmt(report.expectancy_pips, '{:+.1f}')} pips / {fmt(report.expectancy_r, '{:+.3f}')} R"),
+        (
+            "expectancy",
+            f"{fmt(report.expectancy_pips, '{:+.1f}')} pips / {fmt(report.expectancy_r, '{:+.3f}')} R",
+        ),
         ("max drawdown", f"{report.max_drawdown_pips:.1f} pips"),
         ("Sharpe (per-trade R, annualised)", fmt(report.sharpe, "{:.2f}")),
-        ("average duration", str(report.average_duration).split(".")[0] if report.average_duration else "n/a"),
+        (
+            "average duration",
+            str(report.average_duration).split(".")[0] if report.average_duration else "n/a",
+        ),
     ]
     for name, value in rows:
         table.add_row(name, value)

@@ -52,12 +52,16 @@ async def _post_due(now: datetime) -> dict[str, list[int]]:
     sessions = current_runtime().sessions
     since = now - CLOSE_POST_MAX_AGE
     posted = [s.id for s in records.posts_due(sessions, "open", since) if await post_signal(s.id) is not None]
-    replied = [s.id for s in records.posts_due(sessions, "close", since) if await post_close(s.id) is not None]
+    replied = [
+        s.id for s in records.posts_due(sessions, "close", since) if await post_close(s.id) is not None
+    ]
     return {"posted": posted, "replied": replied}
 
 
 @flow(name="generate-signals")
-async def generate_signals(symbol: str = "XAU/USD", interval: str = "15min", now: datetime | None = None) -> dict[str, Any]:
+async def generate_signals(
+    symbol: str = "XAU/USD", interval: str = "15min", now: datetime | None = None
+) -> dict[str, Any]:
     """Judge the open signal on the newest candles, raise a new one if the strategy says so, post."""
     now = _now(now)
     logger = get_run_logger()
@@ -116,11 +120,20 @@ async def _recap(period: str, start: datetime, end: datetime, title: str) -> dic
     """Compute, keep as an artifact, and post (once) the recap of [start, end)."""
     rt = current_runtime()
     trades = records.closed_trades(rt.sessions, start, end)
-    stats = recap_stats(trades, records.opened_count(rt.sessions, start, end), records.recent_trades(rt.sessions, end))
-    await create_markdown_artifact(key=f"forex-{period}-recap", markdown=_recap_markdown(title, stats),
-                                   description=title)
-    result: dict[str, Any] = {"period": period, "start": start.isoformat(), "opened": stats.opened,
-                              "closed": stats.closed, "pips": stats.pips, "message_id": None}
+    stats = recap_stats(
+        trades, records.opened_count(rt.sessions, start, end), records.recent_trades(rt.sessions, end)
+    )
+    await create_markdown_artifact(
+        key=f"forex-{period}-recap", markdown=_recap_markdown(title, stats), description=title
+    )
+    result: dict[str, Any] = {
+        "period": period,
+        "start": start.isoformat(),
+        "opened": stats.opened,
+        "closed": stats.closed,
+        "pips": stats.pips,
+        "message_id": None,
+    }
     if stats.opened == 0 and stats.closed == 0:
         get_run_logger().info("%s: no signal raised or closed, nothing to post", title)
         return result

@@ -49,8 +49,13 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-ar
         return logging.getLogger(__name__)
 
 
-@task(name="fetch-candles", retries=3, retry_delay_seconds=[2, 15, 60], retry_condition_fn=retry_on_dependency_error,
-      **_NO_CACHE)
+@task(
+    name="fetch-candles",
+    retries=3,
+    retry_delay_seconds=[2, 15, 60],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
 async def fetch_candles(symbol: str, interval: str, count: int, now: datetime) -> tuple[pd.DataFrame, str]:
     """(the newest `count` closed candles, their source "live" or "replay")."""
     source = build_candle_source(current_runtime().settings, symbol, interval)
@@ -60,8 +65,14 @@ async def fetch_candles(symbol: str, interval: str, count: int, now: datetime) -
         close = getattr(source, "close", None)  # the HTTP client has a pool to release; the replay has none
         if close is not None:
             close()
-    _logger().info("%d closed %s %s candles from %s, newest %s", len(candles), symbol, interval, source.source,
-                   candles.index[-1] if len(candles) else "none")
+    _logger().info(
+        "%d closed %s %s candles from %s, newest %s",
+        len(candles),
+        symbol,
+        interval,
+        source.source,
+        candles.index[-1] if len(candles) else "none",
+    )
     return candles, source.source
 
 
@@ -78,24 +89,45 @@ def _database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-@task(name="settle-open-signals", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_on_dependency_error,
-      **_NO_CACHE)
+@task(
+    name="settle-open-signals",
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
 @_database_errors_are_dependency_errors
 async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> list[int]:
     """Ids of the open signals of `params.symbol` these candles closed (each closed exactly once)."""
     sessions = current_runtime().sessions
     closed: list[int] = []
     for signal in records.open_signals(sessions, params.symbol):
-        outcome = resolve(signal.symbol, signal.interval, signal.side, signal.candle_time, signal.entry,
-                          signal.take_profit, signal.stop_loss, candles, params.expiry_candles)
-        if outcome is not None and await asyncio.to_thread(records.close_signal, sessions, signal.id, outcome):
+        outcome = resolve(
+            signal.symbol,
+            signal.interval,
+            signal.side,
+            signal.candle_time,
+            signal.entry,
+            signal.take_profit,
+            signal.stop_loss,
+            candles,
+            params.expiry_candles,
+        )
+        if outcome is not None and await asyncio.to_thread(
+            records.close_signal, sessions, signal.id, outcome
+        ):
             _logger().info("signal %d closed: %s, %+.1f pips", signal.id, outcome.status, outcome.pips)
             closed.append(signal.id)
     return closed
 
 
-@task(name="record-new-signal", retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=retry_on_dependency_error,
-      **_NO_CACHE)
+@task(
+    name="record-new-signal",
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
 @_database_errors_are_dependency_errors
 async def record_new_signal(candles: pd.DataFrame, source: str, params: StrategyParams) -> int | None:
     """The id of the signal raised on the newest candle, or None (no signal, or already recorded)."""
@@ -104,7 +136,9 @@ async def record_new_signal(candles: pd.DataFrame, source: str, params: Strategy
         return None
     row = await asyncio.to_thread(records.record_signal, current_runtime().sessions, candidate, source)
     if row is None:
-        _logger().info("signal of the %s candle already recorded, or one is open: nothing new", candidate.candle_time)
+        _logger().info(
+            "signal of the %s candle already recorded, or one is open: nothing new", candidate.candle_time
+        )
         return None
     _logger().info("new %s %s signal %d at %.2f", row.side, row.symbol, row.id, row.entry)
     return row.id
@@ -128,8 +162,13 @@ async def _send_claimed(claim: Any, settle: Any, send: Any) -> int | None:
     return message_id
 
 
-@task(name="post-signal", retries=3, retry_delay_seconds=[1, 10, 60], retry_condition_fn=retry_on_dependency_error,
-      **_NO_CACHE)
+@task(
+    name="post-signal",
+    retries=3,
+    retry_delay_seconds=[1, 10, 60],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
 async def post_signal(signal_id: int) -> int | None:
     """The channel message id of the signal's post, or None when it was not this run's to send."""
     rt = current_runtime()
@@ -145,8 +184,13 @@ async def post_signal(signal_id: int) -> int | None:
         )
 
 
-@task(name="post-close", retries=3, retry_delay_seconds=[1, 10, 60], retry_condition_fn=retry_on_dependency_error,
-      **_NO_CACHE)
+@task(
+    name="post-close",
+    retries=3,
+    retry_delay_seconds=[1, 10, 60],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
 async def post_close(signal_id: int) -> int | None:
     """The message id of the reply saying how the signal ended, or None when not this run's to send."""
     rt = current_runtime()
@@ -166,8 +210,13 @@ async def post_close(signal_id: int) -> int | None:
         )
 
 
-@task(name="post-recap", retries=3, retry_delay_seconds=[1, 10, 60], retry_condition_fn=retry_on_dependency_error,
-      **_NO_CACHE)
+@task(
+    name="post-recap",
+    retries=3,
+    retry_delay_seconds=[1, 10, 60],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
 async def post_recap(period: str, period_start: datetime, caption: str, chart_png: bytes) -> int | None:
     """The message id of the recap photo, or None when this period's recap was already sent."""
     rt = current_runtime()

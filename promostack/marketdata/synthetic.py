@@ -72,4 +72,6 @@ if __name__ == "__main__":
     # Regenerates the bundled replay sample: 12 trading weeks of 15-minute candles.
     import sys
 
-    write_candles_csv(synthetic_candles(5760), sys.argv[1] if len(sys.argv) > 1 else "xauusd_15min_synthetic.csv")
+    write_candles_csv(
+        synthetic_candles(5760), sys.argv[1] if len(sys.argv) > 1 else "xauusd_15min_synthetic.csv"
+    )

@@ -50,9 +50,8 @@ def run_backtest(
     strategy = strategy or TrendStrategy()
     p = strategy.params
     if len(candles) <= strategy.startup_candle_count:
-        raise InvalidInput(
-            f"the backtest needs more than {strategy.startup_candle_count} candles (warm-up); got {len(candles)}"
-        )
+        needed = strategy.startup_candle_count
+        raise InvalidInput(f"the backtest needs more than {needed} candles (warm-up); got {len(candles)}")
     frame = strategy.analyse(candles)
     opens, highs, lows, closes = (frame[c].to_numpy() for c in ("open", "high", "low", "close"))
     entries = np.flatnonzero(frame["enter_long"].to_numpy() | frame["enter_short"].to_numpy())
@@ -67,8 +66,15 @@ def run_backtest(
         if signal is None:
             continue
         found = resolve_arrays(
-            signal.side, signal.entry, signal.take_profit, signal.stop_loss,
-            opens[row + 1 :], highs[row + 1 :], lows[row + 1 :], closes[row + 1 :], p.expiry_candles,
+            signal.side,
+            signal.entry,
+            signal.take_profit,
+            signal.stop_loss,
+            opens[row + 1 :],
+            highs[row + 1 :],
+            lows[row + 1 :],
+            closes[row + 1 :],
+            p.expiry_candles,
         )
         if found is None:
             break  # still open at the end of history: not a result yet

@@ -46,8 +46,14 @@ def template_celebration(win: Win) -> str:
 class CelebrationWriter:
     """Writes celebrations with any OpenAI-compatible chat API, or templates without one."""
 
-    def __init__(self, api_base: str | None, api_key: str | None, model: str, timeout_s: float = 4.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        api_base: str | None,
+        api_key: str | None,
+        model: str,
+        timeout_s: float = 4.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.api_base = api_base.rstrip("/") if api_base else None
         self.api_key = api_key
         self.model = model
@@ -80,7 +86,10 @@ class CelebrationWriter:
         body = {
             "model": self.model,
             "messages": [
-                {"role": "system", "content": "You write brief, professional celebration lines for a gold trading channel."},
+                {
+                    "role": "system",
+                    "content": "You write brief, professional celebration lines for a gold trading channel.",
+                },
                 {"role": "user", "content": prompt},
             ],
             "max_tokens": 80,

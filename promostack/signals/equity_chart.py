@@ -41,7 +41,12 @@ def equity_png(curve: Sequence[float], title: str) -> bytes:
     draw.line([(MARGIN_LEFT, y_of(0)), (WIDTH - MARGIN_RIGHT, y_of(0))], fill=AXIS, width=2)
     colour = UP if points[-1] >= 0 else DOWN
     draw.line([(x_of(i), y_of(v)) for i, v in enumerate(points)], fill=colour, width=3)
-    draw.text((MARGIN_LEFT, HEIGHT - 28), f"{len(points) - 1} trades · {points[-1]:+.1f} pips", fill=AXIS, font=small)
+    draw.text(
+        (MARGIN_LEFT, HEIGHT - 28),
+        f"{len(points) - 1} trades · {points[-1]:+.1f} pips",
+        fill=AXIS,
+        font=small,
+    )
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -52,7 +52,9 @@ def average_true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray, win
     return _wilder(tr, window - 1, float(tr[:window].mean()), 1.0 / window, window)
 
 
-def average_directional_index(high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int) -> np.ndarray:
+def average_directional_index(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int
+) -> np.ndarray:
     """ADX as `ta.trend.ADXIndicator.adx()`: Wilder sums of TR and ±DM, then DX smoothed again."""
     n = len(close)
     out = np.full(n, np.nan)
@@ -84,7 +86,9 @@ def populate_indicators(candles: pd.DataFrame, params: StrategyParams) -> pd.Dat
     frame["ema_slow"] = EMAIndicator(close, params.ema_slow).ema_indicator()
     frame["ema_trend"] = EMAIndicator(close, params.ema_trend).ema_indicator()
     frame["rsi"] = RSIIndicator(close, params.rsi_window).rsi()
-    macd = MACD(close, window_slow=params.macd_slow, window_fast=params.macd_fast, window_sign=params.macd_signal)
+    macd = MACD(
+        close, window_slow=params.macd_slow, window_fast=params.macd_fast, window_sign=params.macd_signal
+    )
     frame["macd"] = macd.macd()
     frame["macd_signal"] = macd.macd_signal()
     frame["macd_hist"] = macd.macd_diff()
@@ -92,7 +96,9 @@ def populate_indicators(candles: pd.DataFrame, params: StrategyParams) -> pd.Dat
     frame["bb_upper"] = bands.bollinger_hband()
     frame["bb_middle"] = bands.bollinger_mavg()
     frame["bb_lower"] = bands.bollinger_lband()
-    stoch = StochasticOscillator(high, low, close, window=params.stoch_window, smooth_window=params.stoch_smooth)
+    stoch = StochasticOscillator(
+        high, low, close, window=params.stoch_window, smooth_window=params.stoch_smooth
+    )
     frame["stoch_k"] = stoch.stoch()
     frame["stoch_d"] = stoch.stoch_signal()
     h, lo, c = high.to_numpy(), low.to_numpy(), close.to_numpy()

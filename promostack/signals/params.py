@@ -62,4 +62,6 @@ class StrategyParams(BaseModel):
         An EMA is seeded from its first value, so it needs a few periods more than its length
         to forget the seed; ADX needs two windows (smoothed DX of smoothed DM).
         """
-        return max(self.ema_trend, 2 * self.adx_window, self.macd_slow + self.macd_signal, self.bb_window) + 50
+        return (
+            max(self.ema_trend, 2 * self.adx_window, self.macd_slow + self.macd_signal, self.bb_window) + 50
+        )

@@ -88,7 +88,11 @@ def close_signal(sessions: sessionmaker[Session], signal_id: int, outcome: Outco
 
 
 def _columns(kind: PostKind):  # type: ignore[no-untyped-def]
-    return (Signal.post_state, Signal.message_id) if kind == "open" else (Signal.close_post_state, Signal.close_message_id)
+    return (
+        (Signal.post_state, Signal.message_id)
+        if kind == "open"
+        else (Signal.close_post_state, Signal.close_message_id)
+    )
 
 
 def posts_due(sessions: sessionmaker[Session], kind: PostKind, closed_since: datetime) -> list[Signal]:
@@ -105,7 +109,9 @@ def posts_due(sessions: sessionmaker[Session], kind: PostKind, closed_since: dat
         query = query.where((Signal.status == OPEN) | (Signal.closed_at >= closed_since))
     else:
         query = query.where(
-            Signal.status != OPEN, Signal.closed_at >= closed_since, Signal.post_state.in_([POSTED, UNCERTAIN])
+            Signal.status != OPEN,
+            Signal.closed_at >= closed_since,
+            Signal.post_state.in_([POSTED, UNCERTAIN]),
         )
     with sessions() as session:
         return list(session.scalars(query))
@@ -121,8 +127,13 @@ def claim_post(sessions: sessionmaker[Session], signal_id: int, kind: PostKind) 
         return result.rowcount == 1
 
 
-def settle_post(sessions: sessionmaker[Session], signal_id: int, kind: PostKind, outcome: str,
-                message_id: int | None = None) -> None:
+def settle_post(
+    sessions: sessionmaker[Session],
+    signal_id: int,
+    kind: PostKind,
+    outcome: str,
+    message_id: int | None = None,
+) -> None:
     """Record how a claimed send ended: POSTED (with its message id), PENDING again, or UNCERTAIN."""
     state, message = _columns(kind)
     values: dict[str, object] = {state.key: outcome}
@@ -138,7 +149,9 @@ def get_signal(sessions: sessionmaker[Session], signal_id: int) -> Signal | None
         return session.get(Signal, signal_id)
 
 
-def closed_trades(sessions: sessionmaker[Session], start: datetime, end: datetime, symbol: str | None = None) -> list[ClosedTrade]:
+def closed_trades(
+    sessions: sessionmaker[Session], start: datetime, end: datetime, symbol: str | None = None
+) -> list[ClosedTrade]:
     """Signals closed in [start, end), as trades, in close order."""
     query = select(Signal).where(Signal.status != OPEN, Signal.closed_at >= start, Signal.closed_at < end)
     if symbol is not None:
@@ -164,7 +177,9 @@ def opened_count(sessions: sessionmaker[Session], start: datetime, end: datetime
     """How many signals were raised on candles in [start, end)."""
     with sessions() as session:
         return int(
-            session.scalar(select(func.count(Signal.id)).where(Signal.candle_time >= start, Signal.candle_time < end))
+            session.scalar(
+                select(func.count(Signal.id)).where(Signal.candle_time >= start, Signal.candle_time < end)
+            )
             or 0
         )
 
@@ -195,18 +210,28 @@ def claim_recap(sessions: sessionmaker[Session], period: str, period_start: date
         pass  # recorded by an earlier (perhaps failed) run: claim it below if still pending
     with session_scope(sessions) as session:
         recap_id = session.scalar(
-            select(SignalRecap.id).where(SignalRecap.period == period, SignalRecap.period_start == period_start)
+            select(SignalRecap.id).where(
+                SignalRecap.period == period, SignalRecap.period_start == period_start
+            )
         )
         claimed = session.execute(
-            update(SignalRecap).where(SignalRecap.id == recap_id, SignalRecap.post_state == PENDING).values(post_state=SENDING)
+            update(SignalRecap)
+            .where(SignalRecap.id == recap_id, SignalRecap.post_state == PENDING)
+            .values(post_state=SENDING)
         )
         return recap_id if claimed.rowcount == 1 else None
 
 
-def settle_recap(sessions: sessionmaker[Session], recap_id: int, outcome: str, message_id: int | None = None) -> None:
+def settle_recap(
+    sessions: sessionmaker[Session], recap_id: int, outcome: str, message_id: int | None = None
+) -> None:
     """Record how the recap's send ended (POSTED, PENDING again, or UNCERTAIN)."""
     values: dict[str, object] = {"post_state": outcome}
     if message_id is not None:
         values["message_id"] = message_id
     with session_scope(sessions) as session:
-        session.execute(update(SignalRecap).where(SignalRecap.id == recap_id, SignalRecap.post_state == SENDING).values(values))
+        session.execute(
+            update(SignalRecap)
+            .where(SignalRecap.id == recap_id, SignalRecap.post_state == SENDING)
+            .values(values)
+        )

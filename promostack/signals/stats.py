@@ -62,7 +62,9 @@ def current_streak(trades: Sequence[ClosedTrade]) -> int:
     return streak
 
 
-def recap_stats(period: Sequence[ClosedTrade], opened: int, history: Sequence[ClosedTrade] | None = None) -> RecapStats:
+def recap_stats(
+    period: Sequence[ClosedTrade], opened: int, history: Sequence[ClosedTrade] | None = None
+) -> RecapStats:
     """The recap of the trades closed in a period; the streak runs over `history` (default: the period)."""
     pips = [t.pips for t in period]
     wins = sum(1 for p in pips if p > 0)
@@ -123,7 +125,9 @@ def performance(trades: Sequence[ClosedTrade]) -> PerformanceReport:
     won, lost = pips[pips > 0].sum(), -pips[pips < 0].sum()
     sharpe = None
     if n >= 2 and rs.std(ddof=1) > 0:
-        span_years = (max(t.closed_at for t in trades) - min(t.opened_at for t in trades)) / timedelta(days=365.25)
+        span_years = (max(t.closed_at for t in trades) - min(t.opened_at for t in trades)) / timedelta(
+            days=365.25
+        )
         per_year = n / span_years if span_years > 0 else n
         sharpe = round(float(rs.mean() / rs.std(ddof=1) * math.sqrt(per_year)), 2)
     return PerformanceReport(

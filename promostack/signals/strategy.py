@@ -131,6 +131,19 @@ class TrendStrategy:
             f"RSI {record['rsi']:.1f}",
             f"Stochastic %K {record['stoch_k']:.1f}",
         ]
-        values = {k: round(float(record[k]), 4) for k in ("ema_fast", "ema_slow", "ema_trend", "adx", "rsi",
-                                                             "macd_hist", "bb_upper", "bb_lower", "stoch_k", "atr")}
+        values = {
+            k: round(float(record[k]), 4)
+            for k in (
+                "ema_fast",
+                "ema_slow",
+                "ema_trend",
+                "adx",
+                "rsi",
+                "macd_hist",
+                "bb_upper",
+                "bb_lower",
+                "stoch_k",
+                "atr",
+            )
+        }
         return {"rules": rules, "indicators": values}

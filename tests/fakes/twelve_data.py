@@ -47,7 +47,9 @@ class FakeTwelveData:
     def start(self) -> FakeTwelveData:
         """Serve in a background thread."""
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -92,10 +94,16 @@ class FakeTwelveData:
                 "low": f"{row.low:.5f}",
                 "close": f"{row.close:.5f}",
             }
-            for t, row in zip(newest_first.index, newest_first.itertuples())
+            for t, row in zip(newest_first.index, newest_first.itertuples(), strict=True)
         ]
-        meta = {"symbol": symbol, "interval": interval, "currency_base": "Gold Spot", "currency_quote": "US Dollar",
-                "exchange_timezone": "UTC", "type": "Physical Currency"}
+        meta = {
+            "symbol": symbol,
+            "interval": interval,
+            "currency_base": "Gold Spot",
+            "currency_quote": "US Dollar",
+            "exchange_timezone": "UTC",
+            "type": "Physical Currency",
+        }
         return 200, {"meta": meta, "values": values, "status": "ok"}
 
 

@@ -92,12 +92,20 @@ def winning_candle(signal: Signal, at: pd.Timestamp) -> pd.DataFrame:
         row = (signal.entry, signal.take_profit + 0.5, signal.entry - 0.1, signal.take_profit + 0.2)
     else:
         row = (signal.entry, signal.entry + 0.1, signal.take_profit - 0.5, signal.take_profit - 0.2)
-    return pd.DataFrame([row], columns=["open", "high", "low", "close"], index=pd.DatetimeIndex([at], name="time"))
+    return pd.DataFrame(
+        [row], columns=["open", "high", "low", "close"], index=pd.DatetimeIndex([at], name="time")
+    )
 
 
 def serve_win(world: World, signal: Signal) -> datetime:
     """Serve history up to the signal, a winning candle, and a forming one; the `now` to use."""
-    candles = pd.concat([HISTORY.iloc[: ROW + 1], winning_candle(signal, HISTORY.index[ROW + 1]), HISTORY.iloc[ROW + 2 : ROW + 3]])
+    candles = pd.concat(
+        [
+            HISTORY.iloc[: ROW + 1],
+            winning_candle(signal, HISTORY.index[ROW + 1]),
+            HISTORY.iloc[ROW + 2 : ROW + 3],
+        ]
+    )
     world.twelve_data.set_candles("XAU/USD", "15min", candles)
     return HISTORY.index[ROW + 2].to_pydatetime() + timedelta(minutes=1)
 
@@ -139,7 +147,9 @@ async def test_a_telegram_server_error_is_retried_and_posts_once(world: World) -
     assert len(world.bot_api.calls_of("sendMessage")) == 1
 
 
-async def test_a_rejected_post_is_not_retried_and_stays_pending_for_a_fixed_configuration(world: World) -> None:
+async def test_a_rejected_post_is_not_retried_and_stays_pending_for_a_fixed_configuration(
+    world: World,
+) -> None:
     world.bot_api.fail_next("sendMessage", 400, "Bad Request: chat not found")
     with pytest.raises(Exception, match="(?i)chat not found"):
         await generate_signals(now=NOW)
@@ -166,7 +176,9 @@ async def test_monitor_closes_a_win_and_replies_in_the_thread_with_a_celebration
     assert world.llm.requests[0]["authorization"] == "Bearer llm-key"
 
 
-async def test_a_failing_chat_model_falls_back_to_a_template_and_the_reply_still_goes_out(world: World) -> None:
+async def test_a_failing_chat_model_falls_back_to_a_template_and_the_reply_still_goes_out(
+    world: World,
+) -> None:
     await generate_signals(now=NOW)
     [signal] = world.signals()
     world.llm.fail_next()
@@ -218,7 +230,9 @@ async def test_daily_and_weekly_recaps_post_one_chart_each_with_the_figures(worl
 async def test_replayed_candles_are_labelled_replay_in_the_post(world: World, tmp_path: Path) -> None:
     path = tmp_path / "replay.csv"
     write_candles_csv(HISTORY, str(path))
-    settings = world.runtime.settings.model_copy(update={"twelve_data_api_key": None, "market_replay_csv": path})
+    settings = world.runtime.settings.model_copy(
+        update={"twelve_data_api_key": None, "market_replay_csv": path}
+    )
     replay_runtime = Runtime(settings, world.runtime.engine, world.runtime.sessions, world.runtime.store)
     # NOW falls inside the file's own weeks, so the replay shows exactly the candles live did.
     with install_runtime(replay_runtime):

@@ -38,7 +38,10 @@ class StallingBotApi:
             def do_POST(self) -> None:  # noqa: N802
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.path.endswith("/getMe"):
-                    body = {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Forex", "username": "forex_bot"}}
+                    body = {
+                        "ok": True,
+                        "result": {"id": 1, "is_bot": True, "first_name": "Forex", "username": "forex_bot"},
+                    }
                     data = json.dumps(body).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -54,7 +57,9 @@ class StallingBotApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self.release.is_set():
@@ -72,17 +77,23 @@ def stalling() -> Iterator[StallingBotApi]:
 
 
 def channel_settings(tmp_path: Path, api_base: str) -> Settings:
-    return make_settings(tmp_path, forex_bot_token="123:forex", forex_channel_id="-100777", telegram_api_base=api_base)
+    return make_settings(
+        tmp_path, forex_bot_token="123:forex", forex_channel_id="-100777", telegram_api_base=api_base
+    )
 
 
 def new_signal(sessions: sessionmaker[Session]) -> int:
-    candidate = SignalCandidate("XAU/USD", "15min", CANDLE, "BUY", 2000.0, 2004.0, 1997.0, 2.0, {"rules": ["test"]})
+    candidate = SignalCandidate(
+        "XAU/USD", "15min", CANDLE, "BUY", 2000.0, 2004.0, 1997.0, 2.0, {"rules": ["test"]}
+    )
     row = records.record_signal(sessions, candidate, "live")
     assert row is not None
     return row.id
 
 
-async def send_open_post(sessions: sessionmaker[Session], channel: ForexChannel, signal_id: int) -> int | None:
+async def send_open_post(
+    sessions: sessionmaker[Session], channel: ForexChannel, signal_id: int
+) -> int | None:
     return await _send_claimed(
         lambda: records.claim_post(sessions, signal_id, "open"),
         lambda state, mid: records.settle_post(sessions, signal_id, "open", state, mid),
@@ -94,7 +105,9 @@ async def test_a_send_that_times_out_is_marked_uncertain_and_never_sent_again(
     tmp_path: Path, sessions: sessionmaker[Session], stalling: StallingBotApi
 ) -> None:
     signal_id = new_signal(sessions)
-    async with ForexChannel(channel_settings(tmp_path, f"http://127.0.0.1:{stalling.port}"), read_timeout_s=0.5) as channel:
+    async with ForexChannel(
+        channel_settings(tmp_path, f"http://127.0.0.1:{stalling.port}"), read_timeout_s=0.5
+    ) as channel:
         with pytest.raises(PostMaybeSent):
             await send_open_post(sessions, channel, signal_id)
         assert await send_open_post(sessions, channel, signal_id) is None  # a retry sends nothing
@@ -131,10 +144,14 @@ async def test_two_runs_racing_on_one_signal_send_it_once(
     assert signal is not None and signal.message_id == next(r for r in results if r is not None)
 
 
-def test_a_second_signal_for_the_same_candle_or_while_one_is_open_is_already_done(sessions: sessionmaker[Session]) -> None:
+def test_a_second_signal_for_the_same_candle_or_while_one_is_open_is_already_done(
+    sessions: sessionmaker[Session],
+) -> None:
     new_signal(sessions)
     same_candle = SignalCandidate("XAU/USD", "15min", CANDLE, "SELL", 2000.0, 1996.0, 2003.0, 2.0, {})
-    later_candle = SignalCandidate("XAU/USD", "15min", CANDLE + timedelta(hours=1), "BUY", 2001.0, 2005.0, 1998.0, 2.0, {})
+    later_candle = SignalCandidate(
+        "XAU/USD", "15min", CANDLE + timedelta(hours=1), "BUY", 2001.0, 2005.0, 1998.0, 2.0, {}
+    )
     assert records.record_signal(sessions, same_candle, "live") is None
     assert records.record_signal(sessions, later_candle, "live") is None
     assert len(records.open_signals(sessions)) == 1

@@ -16,11 +16,21 @@ def test_backtest_reports_the_figures_and_writes_the_equity_chart(tmp_path: Path
     csv = tmp_path / "candles.csv"
     write_candles_csv(candles, str(csv))
     chart = tmp_path / "equity.png"
-    result = CliRunner().invoke(app, ["backtest", "--csv", str(csv), "--chart", str(chart)], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["backtest", "--csv", str(csv), "--chart", str(chart)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     expected = run_backtest(candles).report
     assert expected is not None
-    for figure in ("trades", "win rate", "profit factor", "expectancy", "max drawdown", "Sharpe", "average duration"):
+    for figure in (
+        "trades",
+        "win rate",
+        "profit factor",
+        "expectancy",
+        "max drawdown",
+        "Sharpe",
+        "average duration",
+    ):
         assert figure in result.output
     assert f"{expected.total_pips:+.1f}" in result.output
     assert chart.read_bytes().startswith(b"\x89PNG")
@@ -35,5 +45,7 @@ def test_backtest_of_a_file_too_short_says_why_and_exits_2(tmp_path: Path) -> No
 
 
 def test_backtest_of_a_missing_file_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["backtest", "--csv", str(tmp_path / "nope.csv")], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["backtest", "--csv", str(tmp_path / "nope.csv")], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 2 and "does not exist" in result.output

@@ -14,8 +14,28 @@ from promostack.marketdata.synthetic import synthetic_candles
 from promostack.signals.indicators import average_directional_index, average_true_range, populate_indicators
 from promostack.signals.params import StrategyParams
 
-CLOSES = [2000.0, 2001.5, 2000.8, 2002.9, 2004.1, 2003.0, 2001.2, 2002.6, 2005.3, 2006.0,
-          2004.4, 2003.9, 2006.8, 2008.1, 2007.2, 2005.0, 2004.3, 2006.6, 2009.9, 2011.2]
+CLOSES = [
+    2000.0,
+    2001.5,
+    2000.8,
+    2002.9,
+    2004.1,
+    2003.0,
+    2001.2,
+    2002.6,
+    2005.3,
+    2006.0,
+    2004.4,
+    2003.9,
+    2006.8,
+    2008.1,
+    2007.2,
+    2005.0,
+    2004.3,
+    2006.6,
+    2009.9,
+    2011.2,
+]
 HIGHS = [c + 0.9 + (i % 3) * 0.3 for i, c in enumerate(CLOSES)]
 LOWS = [c - 1.1 - (i % 4) * 0.2 for i, c in enumerate(CLOSES)]
 OPENS = [CLOSES[0]] + CLOSES[:-1]
@@ -28,8 +48,9 @@ def computed() -> pd.DataFrame:
         {"open": OPENS, "high": HIGHS, "low": LOWS, "close": CLOSES},
         index=pd.date_range("2026-01-05", periods=len(CLOSES), freq="15min", tz="UTC", name="time"),
     )
-    params = StrategyParams(ema_fast=WINDOW, ema_slow=8, ema_trend=12, rsi_window=WINDOW, atr_window=WINDOW,
-                            adx_window=WINDOW)
+    params = StrategyParams(
+        ema_fast=WINDOW, ema_slow=8, ema_trend=12, rsi_window=WINDOW, atr_window=WINDOW, adx_window=WINDOW
+    )
     return populate_indicators(candles, params)
 
 
@@ -66,7 +87,9 @@ def hand_atr(highs: list[float], lows: list[float], closes: list[float], n: int)
         if i == 0:
             ranges.append(highs[0] - lows[0])
         else:
-            ranges.append(max(highs[i] - lows[i], abs(highs[i] - closes[i - 1]), abs(lows[i] - closes[i - 1])))
+            ranges.append(
+                max(highs[i] - lows[i], abs(highs[i] - closes[i - 1]), abs(lows[i] - closes[i - 1]))
+            )
     out: list[float | None] = [None] * (n - 1)
     atr = sum(ranges[:n]) / n
     out.append(atr)
@@ -77,7 +100,7 @@ def hand_atr(highs: list[float], lows: list[float], closes: list[float], n: int)
 
 
 def assert_matches(series: pd.Series, expected: list[float | None]) -> None:
-    for got, want in zip(series.tolist(), expected):
+    for got, want in zip(series.tolist(), expected, strict=True):
         if want is None:
             assert math.isnan(got)
         else:

@@ -13,11 +13,15 @@ SIGNAL_TIME = datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)
 STEP = timedelta(minutes=15)
 
 
-def candles(rows: list[tuple[float, float, float, float]], start: datetime = SIGNAL_TIME + STEP,
-            times: list[datetime] | None = None) -> pd.DataFrame:
+def candles(
+    rows: list[tuple[float, float, float, float]],
+    start: datetime = SIGNAL_TIME + STEP,
+    times: list[datetime] | None = None,
+) -> pd.DataFrame:
     index = times or [start + i * STEP for i in range(len(rows))]
-    return pd.DataFrame(rows, columns=["open", "high", "low", "close"],
-                        index=pd.DatetimeIndex(index, name="time"))
+    return pd.DataFrame(
+        rows, columns=["open", "high", "low", "close"], index=pd.DatetimeIndex(index, name="time")
+    )
 
 
 def buy(frame: pd.DataFrame, expiry: int = 10, entry: float = 2000.0, tp: float = 2004.0, sl: float = 1997.0):
@@ -36,7 +40,12 @@ def test_buy_reaching_its_target_wins_with_pips_and_r() -> None:
 def test_buy_reaching_its_stop_loses_one_r() -> None:
     outcome = buy(candles([(2000, 2001, 1996.5, 1998)]))
     assert outcome is not None
-    assert (outcome.status, outcome.exit_price, outcome.pips, outcome.r_multiple) == (STOP_LOSS, 1997.0, -30.0, -1.0)
+    assert (outcome.status, outcome.exit_price, outcome.pips, outcome.r_multiple) == (
+        STOP_LOSS,
+        1997.0,
+        -30.0,
+        -1.0,
+    )
 
 
 def test_candle_touching_both_levels_counts_as_the_stop() -> None:

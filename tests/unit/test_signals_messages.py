@@ -19,16 +19,34 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def signal(**overrides: object) -> SimpleNamespace:
-    fields = dict(symbol="XAU/USD", interval="15min", candle_time=T0, side="BUY", entry=2000.0, take_profit=2004.0,
-                  stop_loss=1997.0, reasons={"rules": ["Trend: price above EMA200 (1990.00)", "RSI <b>55</b>"]},
-                  source="live", status="take_profit", exit_price=2004.0, pips=40.0, r_multiple=1.333)
+    fields = dict(
+        symbol="XAU/USD",
+        interval="15min",
+        candle_time=T0,
+        side="BUY",
+        entry=2000.0,
+        take_profit=2004.0,
+        stop_loss=1997.0,
+        reasons={"rules": ["Trend: price above EMA200 (1990.00)", "RSI <b>55</b>"]},
+        source="live",
+        status="take_profit",
+        exit_price=2004.0,
+        pips=40.0,
+        r_multiple=1.333,
+    )
     fields.update(overrides)
     return SimpleNamespace(**fields)
 
 
 def trade(pips: float, hours: int, r: float | None = None) -> ClosedTrade:
-    return ClosedTrade("BUY", "take_profit" if pips > 0 else "stop_loss", T0, T0 + timedelta(hours=hours), pips,
-                       r if r is not None else pips / 30)
+    return ClosedTrade(
+        "BUY",
+        "take_profit" if pips > 0 else "stop_loss",
+        T0,
+        T0 + timedelta(hours=hours),
+        pips,
+        r if r is not None else pips / 30,
+    )
 
 
 def test_signal_post_shows_entry_levels_in_pips_and_escaped_reasons() -> None:
@@ -42,7 +60,11 @@ def test_signal_post_shows_entry_levels_in_pips_and_escaped_reasons() -> None:
 
 def test_every_message_from_replayed_candles_starts_with_replay() -> None:
     replayed = signal(source="replay")
-    for text in (signal_text(replayed), close_text(replayed), recap_text("Daily", recap_stats([trade(10, 1)], 1), True)):
+    for text in (
+        signal_text(replayed),
+        close_text(replayed),
+        recap_text("Daily", recap_stats([trade(10, 1)], 1), True),
+    ):
         assert "REPLAY" in text.splitlines()[0]
 
 
@@ -70,7 +92,13 @@ def test_an_empty_period_says_so() -> None:
 
 
 def test_performance_figures_from_hand_computed_trades() -> None:
-    trades = [trade(40, 1, 1.0), trade(-30, 2, -1.0), trade(40, 3, 1.0), trade(-30, 5, -1.0), trade(-30, 6, -1.0)]
+    trades = [
+        trade(40, 1, 1.0),
+        trade(-30, 2, -1.0),
+        trade(40, 3, 1.0),
+        trade(-30, 5, -1.0),
+        trade(-30, 6, -1.0),
+    ]
     report = performance(trades)
     assert report.total_pips == -10.0 and report.win_rate == pytest.approx(0.4)
     assert report.profit_factor == pytest.approx(80 / 90, abs=0.005)
@@ -84,7 +112,9 @@ def test_performance_figures_from_hand_computed_trades() -> None:
 def test_template_celebrations_vary_between_signals_and_name_the_pips() -> None:
     lines = {template_celebration(Win(i, "XAU/USD", "BUY", 42.0, 1.4)) for i in range(30)}
     assert len(lines) >= 3 and all("42" in line or "Gold glitters" in line for line in lines)
-    assert template_celebration(Win(7, "XAU/USD", "BUY", 42.0, 1.4)) == template_celebration(Win(7, "XAU/USD", "BUY", 42.0, 1.4))
+    assert template_celebration(Win(7, "XAU/USD", "BUY", 42.0, 1.4)) == template_celebration(
+        Win(7, "XAU/USD", "BUY", 42.0, 1.4)
+    )
     assert len(TEMPLATES) >= 5
 
 

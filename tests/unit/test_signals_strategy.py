@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,16 +30,22 @@ def test_the_sample_history_raises_both_kinds_of_signal(analysed: pd.DataFrame) 
     assert analysed["enter_long"].sum() >= 2 and analysed["enter_short"].sum() >= 2
 
 
-def test_signals_on_a_prefix_equal_the_full_run_up_to_that_point(history: pd.DataFrame, analysed: pd.DataFrame) -> None:
+def test_signals_on_a_prefix_equal_the_full_run_up_to_that_point(
+    history: pd.DataFrame, analysed: pd.DataFrame
+) -> None:
     strategy = TrendStrategy()
     fired = np.flatnonzero(analysed["enter_long"] | analysed["enter_short"])
     for cut in [int(fired[0]) + 1, int(fired[len(fired) // 2]) + 1, len(history) - 700]:
         prefix = strategy.analyse(history.iloc[:cut])
-        pd.testing.assert_frame_equal(prefix[["enter_long", "enter_short"]], analysed.iloc[:cut][["enter_long", "enter_short"]])
+        pd.testing.assert_frame_equal(
+            prefix[["enter_long", "enter_short"]], analysed.iloc[:cut][["enter_long", "enter_short"]]
+        )
         np.testing.assert_allclose(prefix["atr"].to_numpy(), analysed["atr"].to_numpy()[:cut], equal_nan=True)
 
 
-def test_perturbing_future_candles_changes_nothing_before_them(history: pd.DataFrame, analysed: pd.DataFrame) -> None:
+def test_perturbing_future_candles_changes_nothing_before_them(
+    history: pd.DataFrame, analysed: pd.DataFrame
+) -> None:
     cut = 2000
     shocked = history.copy()
     shocked.iloc[cut:, :] = shocked.iloc[cut:, :] * 1.05  # a 5 % jump from row 2000 on
@@ -45,7 +53,9 @@ def test_perturbing_future_candles_changes_nothing_before_them(history: pd.DataF
     pd.testing.assert_frame_equal(again.iloc[:cut], analysed.iloc[:cut])
 
 
-def test_latest_candidate_is_the_signal_of_the_newest_candle(history: pd.DataFrame, analysed: pd.DataFrame) -> None:
+def test_latest_candidate_is_the_signal_of_the_newest_candle(
+    history: pd.DataFrame, analysed: pd.DataFrame
+) -> None:
     strategy = TrendStrategy()
     row = int(np.flatnonzero(analysed["enter_long"])[0])
     candidate = strategy.latest_candidate(history.iloc[: row + 1])
@@ -74,7 +84,7 @@ def test_backtest_keeps_one_signal_open_at_a_time_and_sums_its_trades(history: p
     result = run_backtest(history)
     trades = [t.trade for t in result.trades]
     assert len(trades) >= 3
-    for earlier, later in zip(trades, trades[1:]):
+    for earlier, later in pairwise(trades):
         assert later.opened_at >= earlier.closed_at
     assert result.report is not None and result.report.trades == len(trades)
     assert result.report.total_pips == pytest.approx(sum(t.pips for t in trades), abs=0.05)
