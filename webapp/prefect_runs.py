@@ -57,11 +57,15 @@ async def recent_runs(ui_base: str, limit: int = 50) -> list[RunRow]:
     try:
         return await asyncio.wait_for(_read(ui_base.rstrip("/"), limit), timeout=READ_TIMEOUT_S)
     except (httpx.HTTPError, OSError) as exc:
-        raise PrefectUnavailable(f"the Prefect API at {url} is unreachable ({exc.__class__.__name__})") from exc
+        raise PrefectUnavailable(
+            f"the Prefect API at {url} is unreachable ({exc.__class__.__name__})"
+        ) from exc
     except PrefectHTTPStatusError as exc:
         raise PrefectUnavailable(f"the Prefect API at {url} answered {exc.response.status_code}") from exc
     except TimeoutError as exc:
-        raise PrefectUnavailable(f"the Prefect API at {url} did not answer within {READ_TIMEOUT_S:.0f} s") from exc
+        raise PrefectUnavailable(
+            f"the Prefect API at {url} did not answer within {READ_TIMEOUT_S:.0f} s"
+        ) from exc
 
 
 async def _read(ui_base: str, limit: int) -> list[RunRow]:
@@ -69,7 +73,9 @@ async def _read(ui_base: str, limit: int) -> list[RunRow]:
         runs = await client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=limit)
         flow_ids = sorted({run.flow_id for run in runs}, key=str)
         flows = (
-            await client.read_flows(flow_filter=FlowFilter(id=FlowFilterId(any_=flow_ids))) if flow_ids else []
+            await client.read_flows(flow_filter=FlowFilter(id=FlowFilterId(any_=flow_ids)))
+            if flow_ids
+            else []
         )
     names = {flow.id: flow.name for flow in flows}
     rows = []

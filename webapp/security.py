@@ -170,7 +170,11 @@ class CSRFProtect:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or not _under(scope["path"], self.prefix):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in SAFE_METHODS
+            or not _under(scope["path"], self.prefix)
+        ):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)

@@ -87,7 +87,9 @@ def live_server(live_settings: Settings) -> Iterator[LiveServer]:
 
     app = create_app(live_settings)
     port = free_port()
-    server = _ThreadedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = _ThreadedServer(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
     thread.start()
     if not server.ready.wait(timeout=60):

@@ -24,13 +24,17 @@ def _background(width: int, height: int) -> bytes:
     for y in range(height):
         shade = int(40 + 120 * y / height)
         draw.line([(0, y), (width, y)], fill=(shade // 2, 20 + shade // 3, shade))
-    draw.rounded_rectangle([width // 10, height // 3, width * 9 // 10, height * 2 // 3], radius=24, fill="#f4b400")
+    draw.rounded_rectangle(
+        [width // 10, height // 3, width * 9 // 10, height * 2 // 3], radius=24, fill="#f4b400"
+    )
     out = io.BytesIO()
     picture.save(out, format="PNG")
     return out.getvalue()
 
 
-def seed_template(live_server: LiveServer, slug: str, name: str, width: int = 800, height: int = 500, web: bool = False) -> None:
+def seed_template(
+    live_server: LiveServer, slug: str, name: str, width: int = 800, height: int = 500, web: bool = False
+) -> None:
     """Put a template in the live server's store, as an upload would."""
     meta = starter_meta(slug, name, f"templates/{slug}/background.png", width, height)
     meta = meta.model_copy(update={"visibility": meta.visibility.model_copy(update={"web": web})})
@@ -53,7 +57,10 @@ def problems(page) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
         if msg.type == "error" and not msg.text.startswith("Failed to load resource")
         else None,
     )
-    page.on("response", lambda r: found.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: found.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+    )
     yield found
 
 
@@ -65,7 +72,9 @@ def log_in(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-de
     page.wait_for_selector("#rail")
 
 
-def test_login_with_a_wrong_then_the_right_password(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_login_with_a_wrong_then_the_right_password(
+    page, live_server: LiveServer, problems: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     seed_template(live_server, "login-check", "Login Check", web=True)
     page.goto(f"{live_server.url}/admin")
     page.wait_for_url("**/admin/login")
@@ -80,7 +89,9 @@ def test_login_with_a_wrong_then_the_right_password(page, live_server: LiveServe
     assert [p for p in problems if not p.startswith("401 POST")] == []
 
 
-def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(
+    page, live_server: LiveServer, problems: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     seed_template(live_server, "draw-check", "Draw Check", width=800, height=500)
     log_in(page, live_server)
     page.goto(f"{live_server.url}/admin#/promo/templates/draw-check")
@@ -97,7 +108,9 @@ def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(page, live_serve
     page.fill("#area-default_text", "SUMMER SALE")
     page.select_option("#area-font", "BebasNeue-Regular")
     save_screenshot(page, "admin-editor-desktop")
-    with page.expect_response(lambda r: r.request.method == "PUT" and "/admin/api/templates/draw-check" in r.url) as answer:
+    with page.expect_response(
+        lambda r: r.request.method == "PUT" and "/admin/api/templates/draw-check" in r.url
+    ) as answer:
         page.click("#save")
     assert answer.value.status == 200
     page.wait_for_selector(".toast >> text=Saved")
@@ -106,7 +119,7 @@ def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(page, live_serve
     assert [a.id for a in meta.text_areas] == ["code", "text_2"]
     area = meta.area("text_2")
     assert (area.default_text, area.font) == ("SUMMER SALE", "BebasNeue-Regular")
-    for got, want in zip((area.box.x, area.box.y, area.box.w, area.box.h), (40, 25, 320, 100)):
+    for got, want in zip((area.box.x, area.box.y, area.box.w, area.box.h), (40, 25, 320, 100), strict=True):
         assert abs(got - want) <= 3, (area.box, "differs from the dragged rectangle")
     assert meta.version == 2
     assert problems == []
@@ -127,11 +140,17 @@ def test_moving_an_area_by_dragging_it(page, live_server: LiveServer, problems: 
     page.click("#save")
     page.wait_for_selector(".toast >> text=Saved")
     after = stored(live_server, "move-check").area("code").box
-    assert abs(after.y - (before.y + 100)) <= 3 and after.x == before.x and (after.w, after.h) == (before.w, before.h)
+    assert (
+        abs(after.y - (before.y + 100)) <= 3
+        and after.x == before.x
+        and (after.w, after.h) == (before.w, before.h)
+    )
     assert problems == []
 
 
-def test_a_schema_error_is_shown_by_field_and_nothing_is_saved(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_schema_error_is_shown_by_field_and_nothing_is_saved(
+    page, live_server: LiveServer, problems: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     seed_template(live_server, "error-check", "Error Check")
     log_in(page, live_server)
     page.goto(f"{live_server.url}/admin#/promo/templates/error-check")
@@ -167,7 +186,9 @@ def test_logging_out_returns_to_the_login_page(page, live_server: LiveServer) ->
     page.wait_for_url("**/admin/login")
 
 
-def test_screenshots_of_every_page_at_desktop_and_phone(page, phone_page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_screenshots_of_every_page_at_desktop_and_phone(
+    page, phone_page, live_server: LiveServer, problems: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     seed_template(live_server, "summer-sale", "Summer Sale", width=1080, height=1080, web=True)
     seed_template(live_server, "black-friday", "Black Friday", width=1080, height=1350, web=True)
     registry = LocalRegistry(live_server.runtime.sessions)
@@ -204,7 +225,9 @@ def test_screenshots_of_every_page_at_desktop_and_phone(page, phone_page, live_s
     assert [p for p in problems if not p.startswith("503 GET") or "/flow-runs" not in p] == []
 
 
-def test_uploading_an_image_opens_the_editor_and_a_bad_file_says_why(page, live_server: LiveServer, problems: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_uploading_an_image_opens_the_editor_and_a_bad_file_says_why(
+    page, live_server: LiveServer, problems: list[str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     log_in(page, live_server)
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("these are notes, not pixels")
@@ -227,7 +250,9 @@ def test_uploading_an_image_opens_the_editor_and_a_bad_file_says_why(page, live_
     assert [p for p in problems if not p.startswith("415 POST")] == []
 
 
-def test_deleting_a_template_asks_first_then_removes_it(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_template_asks_first_then_removes_it(
+    page, live_server: LiveServer, problems: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     seed_template(live_server, "delete-check", "Delete Check")
     log_in(page, live_server)
     page.goto(f"{live_server.url}/admin#/promo/templates/delete-check")
@@ -246,7 +271,9 @@ def test_deleting_a_template_asks_first_then_removes_it(page, live_server: LiveS
 
 
 @pytest.mark.prefect
-def test_flow_runs_page_lists_runs_with_links_into_prefect(page, live_server: LiveServer, prefect_harness: None, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_flow_runs_page_lists_runs_with_links_into_prefect(
+    page, live_server: LiveServer, prefect_harness: None, problems: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     from prefect import flow
 
     @flow(name="dashboard-screenshot-probe")

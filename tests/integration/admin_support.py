@@ -22,7 +22,11 @@ PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).has
 
 def admin_settings(data_dir: Path, db_url: str, **overrides: object) -> Settings:
     """Settings with a known admin password and session secret on `db_url`."""
-    values: dict[str, object] = {"database_url": db_url, "admin_password": PASSWORD_HASH, "session_secret": SESSION_SECRET}
+    values: dict[str, object] = {
+        "database_url": db_url,
+        "admin_password": PASSWORD_HASH,
+        "session_secret": SESSION_SECRET,
+    }
     values.update(overrides)
     return make_settings(data_dir, **values)
 
@@ -37,7 +41,9 @@ def csrf_from(html: str) -> str:
 def log_in(client: TestClient, password: str = PASSWORD) -> str:
     """Log `client` in through the form; the CSRF token of the new session."""
     token = csrf_from(client.get("/admin/login").text)
-    answer = client.post("/admin/login", data={"password": password, "csrf_token": token}, follow_redirects=False)
+    answer = client.post(
+        "/admin/login", data={"password": password, "csrf_token": token}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
     return csrf_from(client.get("/admin").text)
 

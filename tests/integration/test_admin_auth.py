@@ -25,7 +25,9 @@ from webapp.app import create_app
 from webapp.security import SESSION_COOKIE
 
 
-def _signed_cookie(payload: dict[str, object], secret: str = SESSION_SECRET, signed_at: float | None = None) -> str:
+def _signed_cookie(
+    payload: dict[str, object], secret: str = SESSION_SECRET, signed_at: float | None = None
+) -> str:
     """A session cookie value like Starlette's, signed with `secret` at time `signed_at`."""
 
     class _Signer(itsdangerous.TimestampSigner):
@@ -69,7 +71,9 @@ def test_right_password_logs_in_and_wrong_one_does_not(app_client: TestClient) -
     assert wrong.status_code == 401 and "not right" in wrong.text
     assert app_client.get("/admin/api/templates").status_code == 401
 
-    right = app_client.post("/admin/login", data={"password": PASSWORD, "csrf_token": token}, follow_redirects=False)
+    right = app_client.post(
+        "/admin/login", data={"password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     assert right.status_code == 303 and right.headers["location"] == "/admin"
     assert app_client.get("/admin/api/templates").status_code == 200
     assert 'class="rail"' in app_client.get("/admin").text
@@ -99,7 +103,10 @@ def test_session_cookie_is_secure_when_base_url_is_https(tmp_path: Path, db_url:
 def test_five_failures_then_429_with_retry_after_even_for_the_right_password(app_client: TestClient) -> None:
     token = csrf_from(app_client.get("/admin/login").text)
     for _ in range(5):
-        assert app_client.post("/admin/login", data={"password": "guess", "csrf_token": token}).status_code == 401
+        assert (
+            app_client.post("/admin/login", data={"password": "guess", "csrf_token": token}).status_code
+            == 401
+        )
     blocked = app_client.post("/admin/login", data={"password": PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429
     assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
@@ -128,7 +135,10 @@ def test_a_successful_login_forgets_earlier_failures(app_client: TestClient) -> 
     app_client.post("/admin/logout", data={"csrf_token": token})
     token = csrf_from(app_client.get("/admin/login").text)
     for _ in range(4):
-        assert app_client.post("/admin/login", data={"password": "guess", "csrf_token": token}).status_code == 401
+        assert (
+            app_client.post("/admin/login", data={"password": "guess", "csrf_token": token}).status_code
+            == 401
+        )
 
 
 def test_logout_ends_the_session(admin: tuple[TestClient, str]) -> None:
@@ -167,7 +177,9 @@ def test_forged_cookie_is_just_not_logged_in(app_client: TestClient) -> None:
 def test_tampered_cookie_is_just_not_logged_in(app_client: TestClient) -> None:
     genuine = _signed_cookie({"admin_auth_at": 1, "csrf": "t"})
     payload, rest = genuine.split(".", 1)
-    forged_payload = base64.b64encode(json.dumps({"admin_auth_at": int(time.time()), "csrf": "t"}).encode()).decode()
+    forged_payload = base64.b64encode(
+        json.dumps({"admin_auth_at": int(time.time()), "csrf": "t"}).encode()
+    ).decode()
     app_client.cookies.set(SESSION_COOKIE, f"{forged_payload}.{rest}")
     assert app_client.get("/admin/api/templates").status_code == 401
 
@@ -188,7 +200,9 @@ def test_without_admin_password_login_is_disabled_and_says_how_to_enable(tmp_pat
 
 
 def test_a_plain_admin_password_is_hashed_at_start_up_and_accepted(tmp_path: Path, db_url: str) -> None:
-    with TestClient(create_app(admin_settings(tmp_path, db_url, admin_password="plain-text-passphrase"))) as client:
+    with TestClient(
+        create_app(admin_settings(tmp_path, db_url, admin_password="plain-text-passphrase"))
+    ) as client:
         assert client.app.state.admin_password.hash.startswith("$argon2id$")
         log_in(client, "plain-text-passphrase")
         assert client.get("/admin/api/templates").status_code == 200
@@ -207,7 +221,9 @@ def test_an_argon2_hash_as_admin_password_accepts_the_plain_password(tmp_path: P
         assert client.get("/admin/api/templates").status_code == 200
 
 
-def test_without_session_secret_a_generated_key_keeps_sessions_across_restarts(tmp_path: Path, db_url: str) -> None:
+def test_without_session_secret_a_generated_key_keeps_sessions_across_restarts(
+    tmp_path: Path, db_url: str
+) -> None:
     settings = admin_settings(tmp_path, db_url, session_secret=None)
     with TestClient(create_app(settings)) as before_restart:
         log_in(before_restart)

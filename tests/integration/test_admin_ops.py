@@ -16,7 +16,13 @@ def test_add_list_and_deactivate_coupons(admin: tuple[TestClient, str]) -> None:
     headers = {"X-CSRF-Token": token}
     added = client.post(
         "/admin/api/coupons",
-        json={"code": " summer25 ", "discount": "25", "description": "Summer", "expires_on": "2030-08-31", "max_uses": "100"},
+        json={
+            "code": " summer25 ",
+            "discount": "25",
+            "description": "Summer",
+            "expires_on": "2030-08-31",
+            "max_uses": "100",
+        },
         headers=headers,
     )
     assert added.status_code == 201, added.text
@@ -60,7 +66,9 @@ def test_a_duplicate_coupon_is_a_conflict(admin: tuple[TestClient, str]) -> None
 
 def test_deactivating_an_unknown_coupon_is_404(admin: tuple[TestClient, str]) -> None:
     client, token = admin
-    assert client.post("/admin/api/coupons/NOPE/deactivate", headers={"X-CSRF-Token": token}).status_code == 404
+    assert (
+        client.post("/admin/api/coupons/NOPE/deactivate", headers={"X-CSRF-Token": token}).status_code == 404
+    )
 
 
 @flow(name="admin-dashboard-probe")
@@ -69,7 +77,9 @@ def probe_flow() -> int:
 
 
 @pytest.mark.prefect
-def test_flow_runs_lists_recent_runs_with_prefect_ui_links(prefect_harness: None, admin: tuple[TestClient, str]) -> None:
+def test_flow_runs_lists_recent_runs_with_prefect_ui_links(
+    prefect_harness: None, admin: tuple[TestClient, str]
+) -> None:
     client, _ = admin
     probe_flow()
     answer = client.get("/admin/api/flow-runs")
@@ -82,7 +92,9 @@ def test_flow_runs_lists_recent_runs_with_prefect_ui_links(prefect_harness: None
 
 
 @pytest.mark.prefect
-def test_flow_runs_says_plainly_when_prefect_is_unreachable(prefect_harness: None, admin: tuple[TestClient, str]) -> None:
+def test_flow_runs_says_plainly_when_prefect_is_unreachable(
+    prefect_harness: None, admin: tuple[TestClient, str]
+) -> None:
     client, _ = admin
     dead = f"http://127.0.0.1:{free_port()}/api"
     with temporary_settings({PREFECT_API_URL: dead}):

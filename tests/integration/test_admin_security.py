@@ -8,7 +8,9 @@ from tests.integration.admin_support import admin, app_client, csrf_from, log_in
 
 
 def _directives(csp: str) -> dict[str, str]:
-    return {part.split(" ", 1)[0]: part.partition(" ")[2] for part in (p.strip() for p in csp.split(";")) if part}
+    return {
+        part.split(" ", 1)[0]: part.partition(" ")[2] for part in (p.strip() for p in csp.split(";")) if part
+    }
 
 
 def test_every_kind_of_response_carries_the_security_headers(app_client: TestClient) -> None:
@@ -47,7 +49,9 @@ def test_json_post_without_csrf_token_is_refused_and_changes_nothing(admin: tupl
     assert client.get("/admin/api/coupons").json()["coupons"] == []
 
 
-def test_json_post_with_a_wrong_csrf_token_is_refused_and_changes_nothing(admin: tuple[TestClient, str]) -> None:
+def test_json_post_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
     client, token = admin
     answer = client.post("/admin/api/coupons", json={"code": "WRONG"}, headers={"X-CSRF-Token": token + "x"})
     assert answer.status_code == 403 and "does not match" in answer.json()["error"]

@@ -31,7 +31,12 @@ def bomb_png(side: int = 30_000) -> bytes:
     """A tiny PNG whose header claims side×side pixels: a decompression bomb's calling card."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     pixels = zlib.compress(b"\x00" * 1024)
@@ -43,7 +48,9 @@ def store_of(client: TestClient) -> TemplateStore:
     return TemplateStore(client.app.state.runtime.store)
 
 
-def upload(client: TestClient, token: str, data: bytes, name: str = "Spring Sale", filename: str = "bg.png") -> object:
+def upload(
+    client: TestClient, token: str, data: bytes, name: str = "Spring Sale", filename: str = "bg.png"
+) -> object:
     return client.post(
         "/admin/api/templates",
         data={"name": name},
@@ -110,14 +117,23 @@ def test_upload_without_a_name_is_refused(admin: tuple[TestClient, str]) -> None
 
 
 def _with_new_area(meta: dict) -> dict:
-    area = {"id": "headline", "source": "text", "default_text": "Summer", "font": "Inter-Bold",
-            "color": "#ffcc00", "align": "left", "box": {"x": 10, "y": 10, "w": 300, "h": 80}}
+    area = {
+        "id": "headline",
+        "source": "text",
+        "default_text": "Summer",
+        "font": "Inter-Bold",
+        "color": "#ffcc00",
+        "align": "left",
+        "box": {"x": 10, "y": 10, "w": 300, "h": 80},
+    }
     return {**meta, "text_areas": [*meta["text_areas"], area]}
 
 
 def _round_trip(client: TestClient, token: str) -> None:
     meta = upload(client, token, png()).json()
-    saved = client.put("/admin/api/templates/spring-sale", json=_with_new_area(meta), headers={"X-CSRF-Token": token})
+    saved = client.put(
+        "/admin/api/templates/spring-sale", json=_with_new_area(meta), headers={"X-CSRF-Token": token}
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["version"] == meta["version"] + 1
 
@@ -150,7 +166,9 @@ def test_save_round_trip_through_s3(s3_admin: tuple[TestClient, str], s3_setting
     assert "spring-sale" in build_store(s3_settings).get(INDEX_KEY).decode()
 
 
-def test_schema_errors_come_back_as_422_naming_the_field_and_change_nothing(admin: tuple[TestClient, str]) -> None:
+def test_schema_errors_come_back_as_422_naming_the_field_and_change_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
     client, token = admin
     meta = upload(client, token, png()).json()
     bad = _with_new_area(meta)
@@ -177,7 +195,10 @@ def test_saving_a_stale_version_is_a_conflict(admin: tuple[TestClient, str]) -> 
     client, token = admin
     meta = upload(client, token, png()).json()
     headers = {"X-CSRF-Token": token}
-    assert client.put("/admin/api/templates/spring-sale", json=_with_new_area(meta), headers=headers).status_code == 200
+    assert (
+        client.put("/admin/api/templates/spring-sale", json=_with_new_area(meta), headers=headers).status_code
+        == 200
+    )
     stale = client.put("/admin/api/templates/spring-sale", json={**meta, "name": "Other"}, headers=headers)
     assert stale.status_code == 409 and "changed since you opened it" in stale.json()["error"]
     assert store_of(client).get("spring-sale").name == "Spring Sale"
@@ -202,14 +223,18 @@ def test_visibility_toggles_show_in_the_index(admin: tuple[TestClient, str]) -> 
     store = store_of(client)
     assert [t.slug for t in store.visible("web")] == ["spring-sale"]
     assert store.visible("telegram") == []
-    bad = client.put("/admin/api/templates/spring-sale/visibility", json={"web": "yes"}, headers={"X-CSRF-Token": token})
+    bad = client.put(
+        "/admin/api/templates/spring-sale/visibility", json={"web": "yes"}, headers={"X-CSRF-Token": token}
+    )
     assert bad.status_code == 422
 
 
 def test_delete_removes_the_template_from_the_index(admin: tuple[TestClient, str]) -> None:
     client, token = admin
     upload(client, token, png())
-    assert client.delete("/admin/api/templates/spring-sale", headers={"X-CSRF-Token": token}).status_code == 204
+    assert (
+        client.delete("/admin/api/templates/spring-sale", headers={"X-CSRF-Token": token}).status_code == 204
+    )
     assert store_of(client).index().templates == []
     assert client.get("/admin/api/templates/spring-sale").status_code == 404
     assert client.get("/admin/api/templates").json()["templates"] == []

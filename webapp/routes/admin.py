@@ -43,10 +43,14 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _login_page(request: Request, status: int = 200, error: str = "", headers: dict[str, str] | None = None) -> Response:
+def _login_page(
+    request: Request, status: int = 200, error: str = "", headers: dict[str, str] | None = None
+) -> Response:
     check: PasswordCheck = request.app.state.admin_password
     context = {"enabled": check.enabled, "error": error, "csrf_token": csrf_token(request.session)}
-    return templates.TemplateResponse(request, "admin/login.html", context, status_code=status, headers=headers)
+    return templates.TemplateResponse(
+        request, "admin/login.html", context, status_code=status, headers=headers
+    )
 
 
 async def login_form(request: Request) -> Response:
@@ -91,7 +95,10 @@ async def logout(request: Request) -> Response:
 async def shell(request: Request) -> Response:
     """The dashboard shell: both sidebars and the page area the JS fills in."""
     settings = runtime(request).settings
-    context = {"csrf_token": csrf_token(request.session), "prefect_ui_url": settings.prefect_ui_url.rstrip("/")}
+    context = {
+        "csrf_token": csrf_token(request.session),
+        "prefect_ui_url": settings.prefect_ui_url.rstrip("/"),
+    }
     return templates.TemplateResponse(request, "admin/shell.html", context)
 
 

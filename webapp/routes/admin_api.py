@@ -26,8 +26,8 @@ from promostack.coupons.registry import CouponExists, CouponInfo, CouponNotFound
 from promostack.db.models import Signal
 from promostack.errors import InvalidInput, NotFound
 from promostack.render import BadImage, available_fonts, open_image
-from promostack.templates.schema import MAX_TEMPLATE_SIDE, TemplateMeta, check_slug
 from promostack.render.images import DEFAULT_MAX_BYTES
+from promostack.templates.schema import MAX_TEMPLATE_SIDE, TemplateMeta, check_slug
 from promostack.templates.store import TemplateStore
 from webapp.auth import admin_api
 from webapp.context import runtime
@@ -52,7 +52,10 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
 def schema_error(exc: ValidationError) -> JSONResponse:
     """422 naming every field the template schema refused."""
     fields = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "template", "message": e["msg"].removeprefix("Value error, ")}
+        {
+            "field": ".".join(str(p) for p in e["loc"]) or "template",
+            "message": e["msg"].removeprefix("Value error, "),
+        }
         for e in exc.errors()
     ]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
@@ -161,7 +164,11 @@ async def template_image(request: Request) -> Response:
     except (NotFound, InvalidInput) as exc:
         return error(404, str(exc))
     suffix = "." + meta.image_key.rsplit(".", 1)[-1].lower()
-    return Response(data, media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"), headers={"Cache-Control": "no-store"})
+    return Response(
+        data,
+        media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @admin_api
@@ -183,7 +190,9 @@ async def create_template(request: Request) -> Response:
         return error(422, f"slug {slug!r}: {exc}", field="slug")
     data = await upload.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        return error(413, f"the image is too large: the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB", field="image")
+        return error(
+            413, f"the image is too large: the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB", field="image"
+        )
     suffix = _image_suffix(data)
     if suffix is None:
         return error(415, "the file is not a PNG, JPEG or WebP image", field="image")
@@ -193,7 +202,11 @@ async def create_template(request: Request) -> Response:
         return error(400, str(exc), field="image")
     width, height = picture.size
     if width > MAX_TEMPLATE_SIDE or height > MAX_TEMPLATE_SIDE:
-        return error(422, f"the image is {width}x{height}; templates are at most {MAX_TEMPLATE_SIDE} px a side", field="image")
+        return error(
+            422,
+            f"the image is {width}x{height}; templates are at most {MAX_TEMPLATE_SIDE} px a side",
+            field="image",
+        )
     store = _templates(request)
     if await run_in_threadpool(store.exists, slug):
         return error(409, f"a template {slug!r} already exists: choose another slug", field="slug")
@@ -229,8 +242,14 @@ async def save_template(request: Request) -> Response:
             f"this template changed since you opened it (now version {current.version}): reload it and redo your edit",
         )
     # The image and its size are the stored ones: the editor edits areas and settings, not the picture.
-    body = {**body, "slug": slug, "image_key": current.image_key, "width": current.width,
-            "height": current.height, "created_at": current.created_at.isoformat()}
+    body = {
+        **body,
+        "slug": slug,
+        "image_key": current.image_key,
+        "width": current.width,
+        "height": current.height,
+        "created_at": current.created_at.isoformat(),
+    }
     try:
         meta = TemplateMeta.model_validate(body)
     except ValidationError as exc:
@@ -253,7 +272,11 @@ async def set_visibility(request: Request) -> Response:
         return error(404, str(exc))
     except InvalidInput as exc:
         return error(400, str(exc))
-    if not isinstance(body, dict) or set(body) - {"web", "telegram"} or not all(isinstance(v, bool) for v in body.values()):
+    if (
+        not isinstance(body, dict)
+        or set(body) - {"web", "telegram"}
+        or not all(isinstance(v, bool) for v in body.values())
+    ):
         return error(422, 'send {"web": true|false, "telegram": true|false}', field="visibility")
     visibility = current.visibility.model_copy(update=body)
     saved = await run_in_threadpool(store.save, current.model_copy(update={"visibility": visibility}))
