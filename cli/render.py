@@ -81,8 +81,8 @@ def bulk_render(
     job_id: str | None = typer.Option(None, help="Resume or name a job (default: derived from the inputs)."),
 ) -> None:
     """Render every code of a CSV and write the images as one zip (resumable)."""
-    from promostack.bulk import prepare_job, run_bulk, write_zip
-    from promostack.promo import services_for
+    from promostack.bulk import generation_record, prepare_job, run_bulk, write_zip
+    from promostack.promo import GenerationLog, services_for
 
     settings = get_settings()
     runtime = build_runtime(settings)
@@ -102,9 +102,18 @@ def bulk_render(
                 def progress(done: int, total: int) -> None:
                     bar.update(task_id, completed=done, total=total)
 
-                outcome = run_bulk(
-                    job, runtime.store, validator=found.validator, workers=workers, settings=settings, on_progress=progress
-                )
+                with GenerationLog(runtime) as events:
+                    outcome = run_bulk(
+                        job,
+                        runtime.store,
+                        validator=found.validator,
+                        workers=workers,
+                        settings=settings,
+                        on_progress=progress,
+                        on_row=lambda code, key, problem: events.add(
+                            generation_record(job, code, key, problem, user_ref="cli")
+                        ),
+                    )
             key = write_zip(job, outcome, runtime.store)
             output.write_bytes(runtime.store.get(key))
     finally:

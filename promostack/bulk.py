@@ -25,7 +25,7 @@ from promostack.config import Settings
 from promostack.coupons import CouponValidator, normalise_code
 from promostack.coupons.check import malformed
 from promostack.errors import InvalidInput
-from promostack.promo import CONTENT_TYPES, EXTENSIONS, Format, compose_texts
+from promostack.promo import CONTENT_TYPES, EXTENSIONS, Format, GenerationRecord, compose_texts
 from promostack.render import RenderError, render_template
 from promostack.storage import ObjectNotFound, ObjectStore, StorageError, build_store, check_key
 from promostack.templates.schema import TemplateMeta
@@ -35,6 +35,7 @@ MAX_ROWS = 10_000
 JOB_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 Progress = Callable[[int, int], None]  # (images finished, images to make in this run)
+RowDone = Callable[[str, str | None, str | None], None]  # (code, image key, problem)
 
 
 @dataclass(frozen=True)
@@ -182,31 +183,48 @@ def run_bulk(
     workers: int = 1,
     settings: Settings | None = None,
     on_progress: Progress | None = None,
+    on_row: RowDone | None = None,
 ) -> BulkOutcome:
     """The outcome of rendering every row of `job` whose image is not stored yet.
 
     Codes are checked with `validator` when given (invalid ones become problems). With
     `workers > 1` rows render in that many processes, which rebuild the store from `settings`.
+    `on_row` hears about each row of this run as it is settled: rendered (with its key) or
+    refused (with the problem); rows done by earlier runs are not repeated.
     """
     done = {info.key for info in store.list(images_prefix(job.job_id))}
     todo = [row for row in job.rows if job.image_key(row.code) not in done]
     skipped = len(job.rows) - len(todo)
-    problems = list(job.problems)
+    tracker = _Tracker(job, on_progress, on_row)
+    for problem in job.problems:
+        tracker.refuse(problem)
     if validator is not None and todo:
         todo, refused = _check_codes(validator, todo)
-        problems.extend(refused)
-    progress = on_progress or (lambda _done, _total: None)
-    progress(0, len(todo))
+        for problem in refused:
+            tracker.refuse(problem)
+    tracker.start(len(todo))
     if workers > 1 and len(todo) > 1:
         if settings is None:
             raise ValueError("run_bulk needs the settings to start worker processes")
-        finished, refused = _render_in_processes(job, todo, settings, workers, progress)
+        _render_in_processes(job, todo, settings, workers, tracker)
     else:
-        finished, refused = _render_here(job, todo, store, progress)
-    problems.extend(refused)
-    keys = [job.image_key(row.code) for row in job.rows if job.image_key(row.code) in done or row.code in finished]
-    problems.sort(key=lambda p: p.line)
-    return BulkOutcome(job.job_id, len(finished), skipped, problems, keys)
+        _render_here(job, todo, store, tracker)
+    keys = [job.image_key(r.code) for r in job.rows if job.image_key(r.code) in done or r.code in tracker.finished]
+    problems = sorted(tracker.problems, key=lambda p: p.line)
+    return BulkOutcome(job.job_id, len(tracker.finished), skipped, problems, keys)
+
+
+def generation_record(job: BulkJob, code: str, key: str | None, problem: str | None, user_ref: str) -> GenerationRecord:
+    """The generation event of one settled row (channel `bulk`)."""
+    return GenerationRecord(
+        channel="bulk",
+        user_ref=user_ref,
+        template_slug=job.meta.slug,
+        coupon_code=code,
+        success=problem is None,
+        error=problem,
+        output_key=key,
+    )
 
 
 def write_zip(job: BulkJob, outcome: BulkOutcome, store: ObjectStore, key: str | None = None) -> str:
@@ -253,19 +271,43 @@ def _check_codes(validator: CouponValidator, rows: list[BulkRow]) -> tuple[list[
     return good, refused
 
 
-def _render_here(
-    job: BulkJob, rows: list[BulkRow], store: ObjectStore, progress: Progress
-) -> tuple[set[str], list[RowProblem]]:
-    finished: set[str] = set()
-    refused: list[RowProblem] = []
-    for count, row in enumerate(rows, start=1):
-        problem = _render_and_store(job, row, store)
+class _Tracker:
+    """Counts a run's rows as they settle and tells the caller's callbacks."""
+
+    def __init__(self, job: BulkJob, on_progress: Progress | None, on_row: RowDone | None) -> None:
+        self.job = job
+        self.on_progress = on_progress
+        self.on_row = on_row
+        self.finished: set[str] = set()
+        self.problems: list[RowProblem] = []
+        self.total = 0
+        self.settled = 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+        if self.on_progress:
+            self.on_progress(0, total)
+
+    def refuse(self, problem: RowProblem) -> None:
+        self.problems.append(problem)
+        if self.on_row:
+            self.on_row(problem.code, None, problem.problem)
+
+    def settle(self, row: BulkRow, problem: RowProblem | None) -> None:
         if problem:
-            refused.append(problem)
+            self.refuse(problem)
         else:
-            finished.add(row.code)
-        progress(count, len(rows))
-    return finished, refused
+            self.finished.add(row.code)
+            if self.on_row:
+                self.on_row(row.code, self.job.image_key(row.code), None)
+        self.settled += 1
+        if self.on_progress:
+            self.on_progress(self.settled, self.total)
+
+
+def _render_here(job: BulkJob, rows: list[BulkRow], store: ObjectStore, tracker: _Tracker) -> None:
+    for row in rows:
+        tracker.settle(row, _render_and_store(job, row, store))
 
 
 def _render_and_store(job: BulkJob, row: BulkRow, store: ObjectStore) -> RowProblem | None:
@@ -293,29 +335,21 @@ def _worker_render(row: BulkRow) -> RowProblem | None:
 
 
 def _render_in_processes(
-    job: BulkJob, rows: list[BulkRow], settings: Settings, workers: int, progress: Progress
-) -> tuple[set[str], list[RowProblem]]:
-    finished: set[str] = set()
-    refused: list[RowProblem] = []
+    job: BulkJob, rows: list[BulkRow], settings: Settings, workers: int, tracker: _Tracker
+) -> None:
     # forkserver, not fork: the parent runs Prefect's threads, and forking a threaded process
     # can copy a held lock into the child.
     context = multiprocessing.get_context("forkserver")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(job, settings))
     try:
         futures: dict[Future[RowProblem | None], BulkRow] = {pool.submit(_worker_render, row): row for row in rows}
-        for count, future in enumerate(as_completed(futures), start=1):
-            problem = future.result()
-            if problem:
-                refused.append(problem)
-            else:
-                finished.add(futures[future].code)
-            progress(count, len(rows))
+        for future in as_completed(futures):
+            tracker.settle(futures[future], future.result())
     except BaseException:
         # A failure or an interrupt: stop handing out rows; stored images stay for the resume.
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    return finished, refused
 
 
 def rows_of(outcome: BulkOutcome) -> Iterable[dict[str, object]]:

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -162,12 +162,17 @@ def store_render(store: ObjectStore, image: bytes, fmt: str, now: datetime | Non
 
 def record_generation(runtime: Runtime, record: GenerationRecord) -> None:
     """Insert `record` into `generation_events`; `DependencyError` when the database fails."""
+    record_generations(runtime, [record])
+
+
+def record_generations(runtime: Runtime, records: Sequence[GenerationRecord]) -> None:
+    """Insert `records` in one transaction; `DependencyError` when the database fails."""
     try:
         with session_scope(runtime.sessions) as session:
-            session.add(
+            session.add_all(
                 GenerationEvent(
                     channel=record.channel,
-                    user_ref=record.user_ref,
+                    user_ref=record.user_ref[:64] if record.user_ref else None,
                     template_slug=record.template_slug[:64],
                     coupon_code=record.coupon_code[:64],
                     success=record.success,
@@ -175,9 +180,44 @@ def record_generation(runtime: Runtime, record: GenerationRecord) -> None:
                     render_ms=record.render_ms,
                     output_key=record.output_key,
                 )
+                for record in records
             )
     except SQLAlchemyError as exc:
-        raise DependencyError(f"cannot record the generation event: {exc.__class__.__name__}") from exc
+        raise DependencyError(f"cannot record generation events: {exc.__class__.__name__}") from exc
+
+
+class GenerationLog:
+    """Generation records written in batches as they come, and the rest when the block ends."""
+
+    def __init__(self, runtime: Runtime, batch_size: int = 50) -> None:
+        self.runtime = runtime
+        self.batch_size = batch_size
+        self._pending: list[GenerationRecord] = []
+
+    def add(self, record: GenerationRecord) -> None:
+        """Queue `record`, writing the batch once it is full."""
+        self._pending.append(record)
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued record."""
+        if self._pending:
+            record_generations(self.runtime, self._pending)
+            self._pending = []
+
+    def __enter__(self) -> GenerationLog:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc is None:
+            self.flush()
+            return
+        try:
+            # The block failed part-way: keep the records of the rows that did finish.
+            self.flush()
+        except DependencyError:
+            log.exception("could not record %d generation events", len(self._pending))
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
-from promostack.bulk import BulkJob, BulkOutcome, prepare_job, run_bulk, write_zip
+from promostack.bulk import BulkJob, BulkOutcome, generation_record, prepare_job, run_bulk, write_zip
 from promostack.errors import DependencyError
-from promostack.promo import Format, GenerationRecord, record_generation, services_for, store_render
+from promostack.promo import Format, GenerationLog, GenerationRecord, record_generation, services_for, store_render
 from promostack.runtime import current_runtime
 
 
@@ -25,7 +25,8 @@ def retry_on_dependency_error(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.data, DependencyError)
 
 
-_RETRY = {
+# Options of every task here: dependency failures retried, nothing cached or persisted.
+RETRY_DEPENDENCY_ERRORS: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [0.5, 1.5],
     "retry_condition_fn": retry_on_dependency_error,
@@ -35,13 +36,13 @@ _RETRY = {
 }
 
 
-@task(name="store-render", **_RETRY)
+@task(name="store-render", **RETRY_DEPENDENCY_ERRORS)
 async def store_render_task(image: bytes, fmt: str) -> str:
     """The storage key of the stored image."""
     return await asyncio.to_thread(store_render, current_runtime().store, image, fmt)
 
 
-@task(name="record-generation", **_RETRY)
+@task(name="record-generation", **RETRY_DEPENDENCY_ERRORS)
 async def record_generation_task(record: GenerationRecord) -> None:
     """Nothing; the attempt is in `generation_events` afterwards."""
     await asyncio.to_thread(record_generation, current_runtime(), record)
@@ -66,7 +67,7 @@ class ProgressArtifact:
 # --- bulk renders --------------------------------------------------------------------------------
 
 
-@task(name="prepare-bulk-job", **_RETRY)
+@task(name="prepare-bulk-job", **RETRY_DEPENDENCY_ERRORS)
 def prepare_bulk_job(
     template_slug: str,
     csv_text: str | None,
@@ -83,22 +84,26 @@ def prepare_bulk_job(
 
 
 # Retrying the whole render step is safe: images already stored are skipped on the next try.
-@task(name="render-bulk-images", **_RETRY)
+@task(name="render-bulk-images", **RETRY_DEPENDENCY_ERRORS)
 def render_bulk_images(job: BulkJob, workers: int) -> BulkOutcome:
     """What this run rendered, skipped and refused; progress goes to a progress artifact."""
     runtime = current_runtime()
     progress = ProgressArtifact(key=f"bulk-{_artifact_key(job.job_id)}", description=f"Bulk render {job.job_id}")
-    return run_bulk(
-        job,
-        runtime.store,
-        validator=services_for(runtime).validator,
-        workers=workers,
-        settings=runtime.settings,
-        on_progress=progress,
-    )
+    with GenerationLog(runtime) as events:
+        return run_bulk(
+            job,
+            runtime.store,
+            validator=services_for(runtime).validator,
+            workers=workers,
+            settings=runtime.settings,
+            on_progress=progress,
+            on_row=lambda code, key, problem: events.add(
+                generation_record(job, code, key, problem, user_ref=f"job:{job.job_id}")
+            ),
+        )
 
 
-@task(name="write-bulk-zip", **_RETRY)
+@task(name="write-bulk-zip", **RETRY_DEPENDENCY_ERRORS)
 def write_bulk_zip(job: BulkJob, outcome: BulkOutcome, zip_key: str | None) -> str:
     """The storage key of the zip of every image of the job."""
     return write_zip(job, outcome, current_runtime().store, zip_key)

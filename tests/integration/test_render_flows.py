@@ -178,8 +178,11 @@ def test_bulk_render_resumes_after_a_crash_and_renders_only_the_rest(prefect_har
     assert (report.job_id, report.rendered, report.skipped, report.problems) == (job.job_id, 5, 3, 0)
     assert zip_names(bulk_runtime, report.zip_key) == [f"{c}.png" for c in CODES]
 
+    assert sorted(e.coupon_code for e in events(bulk_runtime)) == CODES[3:]  # this run's renders
+
     again = bulk_render(template_slug="bulk", csv_text=csv_text, workers=1)
     assert (again.rendered, again.skipped) == (0, 8)
+    assert len(events(bulk_runtime)) == 5
 
 
 def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk_runtime) -> None:
@@ -188,12 +191,15 @@ def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk
     bad = ["not a code,x", "UNKNOWN1,x", "BULK00,dup", f"{'A' * 3},{'very long headline ' * 20}"]
     LocalRegistry(bulk_runtime.sessions).add("AAA")
     report = bulk_render(template_slug="bulk", csv_text=codes_csv(bad), workers=1, zip_key="exports/out.zip")
-    assert (report.rendered, report.problems, report.zip_key) == (8, 4, "exports/out.zip")
+    assert (report.rendered, report.skipped, report.problems, report.zip_key) == (8, 0, 4, "exports/out.zip")
     names = zip_names(bulk_runtime, "exports/out.zip")
     assert "problems.csv" in names and len(names) == 9
     problems = zipfile.ZipFile(io.BytesIO(bulk_runtime.store.get("exports/out.zip"))).read("problems.csv").decode()
     assert "duplicate of line 2" in problems and "UNKNOWN1 is not a known coupon code" in problems
     assert "headline" in problems
+    recorded = events(bulk_runtime)
+    assert [e.success for e in recorded].count(True) == 8 and [e.success for e in recorded].count(False) == 4
+    assert {e.channel for e in recorded} == {"bulk"}
 
 
 def test_bulk_render_in_two_worker_processes_renders_every_code(prefect_harness, bulk_runtime) -> None:
