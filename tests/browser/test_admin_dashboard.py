@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from promostack.coupons.registry import LocalRegistry
 from promostack.templates.store import TemplateStore
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
+from tests.browser.public_support import seeded_templates  # noqa: F401 (fixture)
 from webapp.routes.admin_api import starter_meta
 
 pytestmark = pytest.mark.browser
@@ -187,10 +188,10 @@ def test_logging_out_returns_to_the_login_page(page, live_server: LiveServer) ->
 
 
 def test_screenshots_of_every_page_at_desktop_and_phone(
-    page, phone_page, live_server: LiveServer, problems: list[str]
+    page, phone_page, live_server: LiveServer, seeded_templates: dict, problems: list[str]
 ) -> None:  # type: ignore[no-untyped-def]
-    seed_template(live_server, "summer-sale", "Summer Sale", width=1080, height=1080, web=True)
-    seed_template(live_server, "black-friday", "Black Friday", width=1080, height=1350, web=True)
+    # The shipped demo templates (shared with the public page tests, never modified here).
+    assert "summer-sale" in seeded_templates
     registry = LocalRegistry(live_server.runtime.sessions)
     for code, discount in (("SUMMER25", 25.0), ("WELCOME10", 10.0)):
         if code not in {c.code for c in registry.list()}:
