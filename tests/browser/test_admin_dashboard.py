@@ -149,6 +149,22 @@ def test_moving_an_area_by_dragging_it(page, live_server: LiveServer, problems: 
     assert problems == []
 
 
+def test_arrow_keys_nudge_the_selected_area(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "nudge-check", "Nudge Check", width=800, height=500)
+    before = stored(live_server, "nudge-check").area("code").box
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/promo/templates/nudge-check")
+    page.wait_for_selector("#overlay .area-box[data-area=code].selected")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowUp")
+    page.click("#save")
+    page.wait_for_selector(".toast >> text=Saved")
+    after = stored(live_server, "nudge-check").area("code").box
+    assert (after.x, after.y) == (before.x + 11, before.y - 1)
+    assert problems == []
+
+
 def test_a_schema_error_is_shown_by_field_and_nothing_is_saved(
     page, live_server: LiveServer, problems: list[str]
 ) -> None:  # type: ignore[no-untyped-def]

@@ -288,10 +288,22 @@ export async function editorPage(view, [slug], shell) {
     renderAreas();
   }
 
+  const NUDGE = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
   function onKey(event) {
-    if ((event.key === "Delete" || event.key === "Backspace") && state.selected && !event.target.closest("input, textarea, select")) {
+    if (!state.selected || event.target.closest("input, textarea, select, button")) return;
+    if (event.key === "Delete" || event.key === "Backspace") {
       event.preventDefault();
       removeArea(state.selected);
+    } else if (NUDGE[event.key]) {
+      // Arrow keys move the selected area by a pixel (ten with Shift), for exact placement.
+      event.preventDefault();
+      const area = state.meta.text_areas.find((a) => a.id === state.selected);
+      const step = event.shiftKey ? 10 : 1;
+      const [dx, dy] = NUDGE[event.key];
+      area.box = { ...area.box, x: clamp(area.box.x + dx * step, 0, state.meta.width - area.box.w), y: clamp(area.box.y + dy * step, 0, state.meta.height - area.box.h) };
+      changed();
+      const readout = document.getElementById("area-box");
+      if (readout) readout.textContent = `x ${area.box.x} · y ${area.box.y} · ${area.box.w}×${area.box.h} px`;
     }
   }
   document.addEventListener("keydown", onKey);
@@ -356,7 +368,7 @@ export async function editorPage(view, [slug], shell) {
     messages,
     h("div", { class: "editor" },
       h("section", { class: "card stage-card" },
-        h("p", { class: "stage-hint" }, "Drag on the image to draw a text area. Drag a box to move it, a corner to resize it.", h("span", {}, h("kbd", {}, "Del"), " removes the selected one.")),
+        h("p", { class: "stage-hint" }, "Drag on the image to draw a text area. Drag a box to move it, a corner to resize it.", h("span", {}, h("kbd", {}, "←↑→↓"), " nudge (", h("kbd", {}, "Shift"), " ×10), ", h("kbd", {}, "Del"), " removes.")),
         stage, previewNote),
       h("aside", { class: "card panel" },
         h("section", { class: "panel-section" }, h("h2", {}, "Template"),
