@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from promostack.errors import InvalidInput
 from promostack.marketdata import gold_market_open
 from promostack.runtime import current_runtime
 from promostack.signals import records
@@ -95,6 +96,22 @@ async def monitor_signals(interval: str = "15min", now: datetime | None = None) 
         closed += await settle_open_signals(candles, params)
     sent = await _post_due(now)
     return {"closed": closed, **sent}
+
+
+@flow(name="resend-signal-post")
+async def resend_signal_post(signal_id: int, kind: str = "open") -> dict[str, Any]:
+    """Send again a post left `uncertain` by a time-out, once an operator saw it is not in the channel.
+
+    `kind` is "open" (the signal's post) or "close" (its closing reply). Never scheduled: it is
+    the deliberate, human decision the automatic runs refuse to make.
+    """
+    if kind not in ("open", "close"):
+        raise InvalidInput(f"kind must be 'open' or 'close', not {kind!r}")
+    sessions = current_runtime().sessions
+    if not records.release_post(sessions, signal_id, kind):  # type: ignore[arg-type]
+        raise InvalidInput(f"signal {signal_id} has no uncertain {kind} post to send again")
+    message_id = await (post_signal(signal_id) if kind == "open" else post_close(signal_id))
+    return {"signal_id": signal_id, "kind": kind, "message_id": message_id}
 
 
 def _run_markdown(title: str, summary: dict[str, Any], newest: Any) -> str:

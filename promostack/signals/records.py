@@ -143,6 +143,19 @@ def settle_post(
         session.execute(update(Signal).where(Signal.id == signal_id, state == SENDING).values(values))
 
 
+def release_post(sessions: sessionmaker[Session], signal_id: int, kind: PostKind) -> bool:
+    """True when an uncertain (or stuck sending) post was put back to pending, for an operator
+    who checked the channel and saw it did not arrive."""
+    state, message = _columns(kind)
+    with session_scope(sessions) as session:
+        result = session.execute(
+            update(Signal)
+            .where(Signal.id == signal_id, state.in_([UNCERTAIN, SENDING]), message.is_(None))
+            .values({state.key: PENDING})
+        )
+        return result.rowcount == 1
+
+
 def get_signal(sessions: sessionmaker[Session], signal_id: int) -> Signal | None:
     """The signal with `signal_id`, if it exists."""
     with sessions() as session:

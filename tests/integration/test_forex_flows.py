@@ -243,3 +243,26 @@ async def test_replayed_candles_are_labelled_replay_in_the_post(world: World, tm
     text = world.bot_api.wait_for("sendMessage")[0].params["text"]
     assert "REPLAY" in text.splitlines()[0]
     assert world.twelve_data.requests == []
+
+
+async def test_an_uncertain_post_waits_for_an_operator_and_resend_sends_it_once(world: World) -> None:
+    from flows.signals import resend_signal_post
+    from promostack.errors import InvalidInput
+    from promostack.signals import records
+
+    await generate_signals(now=NOW)
+    [signal] = world.signals()
+    # As a time-out would leave it: claimed, then settled as uncertain (the post count stays 1).
+    with world.runtime.sessions() as session:
+        session.get(Signal, signal.id).post_state, session.get(Signal, signal.id).message_id = (
+            "uncertain",
+            None,
+        )
+        session.commit()
+    await monitor_signals(now=NOW)
+    assert len(world.bot_api.calls_of("sendMessage")) == 1  # automatic runs never resend it
+    result = await resend_signal_post(signal.id, "open")
+    assert result["message_id"] is not None and len(world.bot_api.calls_of("sendMessage")) == 2
+    assert records.get_signal(world.runtime.sessions, signal.id).post_state == "posted"
+    with pytest.raises(InvalidInput, match="no uncertain open post"):
+        await resend_signal_post(signal.id, "open")
