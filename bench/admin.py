@@ -110,7 +110,8 @@ async def main(requests: int) -> None:
     cheap_ms = verify_ms(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1), 50)
 
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} python {platform.python_version()}"
+        f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+        f"python {platform.python_version()}"
     )
     print(f"requests per case: {requests}, sequential, in-process ASGI (no network)")
     print(f"{'case':44} {'µs/req':>9} {'req/s':>9} {'× baseline':>11}")
@@ -123,7 +124,8 @@ async def main(requests: int) -> None:
         print(f"{name:44} {micros:9.0f} {1e6 / micros:9.0f} {micros / baseline:11.2f}")
     print(f"argon2id verify, default parameters: {default_ms:.0f} ms per log-in attempt")
     print(
-        f"argon2id verify, cheap test hash (t=1, m=1 MiB): {cheap_ms:.2f} ms (× {default_ms / cheap_ms:.0f} cheaper)"
+        f"argon2id verify, cheap test hash (t=1, m=1 MiB): {cheap_ms:.2f} ms "
+        f"(× {default_ms / cheap_ms:.0f} cheaper)"
     )
 
 
