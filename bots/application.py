@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -20,6 +21,8 @@ from telegram.ext import AIORateLimiter, Application
 
 from bots.registry import BotEntry
 from promostack.config import Settings
+
+log = logging.getLogger(__name__)
 
 # A RetryAfter (429) guarantees Telegram did not act on the request, so it is the one error safe
 # to retry. Never retry NetworkError wholesale: BadRequest and TimedOut are NetworkErrors too, and
@@ -101,6 +104,31 @@ class FloodControl(AIORateLimiter):
         if limiter is None:
             limiter = self._chat_limiters[chat_id] = AsyncLimiter(*PRIVATE_CHAT_RATE)
         return limiter
+
+
+BACKGROUND_KEY = "background_tasks"
+
+
+def run_in_background(application: Application, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """The task running `work` after the handler returns, awaited by `drain_background` at stop.
+
+    `Application.create_task` forgets tasks created while the application is stopping (which is
+    exactly when the last queued updates are handled), so the bots keep their own set.
+    """
+    tasks: set[asyncio.Task[Any]] = application.bot_data.setdefault(BACKGROUND_KEY, set())
+    task = asyncio.get_running_loop().create_task(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return task
+
+
+async def drain_background(application: Application) -> None:
+    """Nothing; returns once every `run_in_background` task has finished (errors are logged)."""
+    tasks: set[asyncio.Task[Any]] = application.bot_data.get(BACKGROUND_KEY, set())
+    while tasks:
+        for result in await asyncio.gather(*list(tasks), return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.error("background work of bot %s failed", application.bot_data.get("bot_id"), exc_info=result)
 
 
 def build_application(settings: Settings, bot: BotEntry, *, polling: bool = False) -> Application:

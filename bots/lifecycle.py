@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bots.application import build_application
+from bots.application import build_application, drain_background
 from bots.registry import BotEntry, enabled_bots, webhook_secret
 from promostack.config import Settings
 
@@ -64,6 +64,7 @@ class LiveBot:
         async with self._lock:
             if self._started:
                 await self.application.stop()
+                await drain_background(self.application)
                 await self.application.shutdown()
                 self._started = False
 

@@ -12,6 +12,7 @@ Callback data (64 bytes at most, so it is stateless and any web instance can ans
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -27,9 +28,20 @@ from telegram.ext import (
     filters,
 )
 
+from bots.application import run_in_background
 from promostack import audience
 from promostack.coupons import CouponServiceUnavailable, InvalidCoupon, normalise_code
-from promostack.render import RenderError
+from promostack.errors import DependencyError
+from promostack.promo import (
+    GenerationRecord,
+    PromoRequest,
+    PromoResult,
+    make_promo,
+    plain_steps,
+    record_generation,
+    services_for,
+)
+from promostack.render import BadImage, RenderError
 from promostack.runtime import Runtime, current_runtime
 from promostack.templates.store import TemplateNotFound, TemplateStore
 
@@ -49,6 +61,13 @@ HELP = (
 USAGE = "Send <b>/promo CODE</b>, for example <code>/promo WELCOME10</code>, or <b>/promo CODE TEMPLATE</b>."
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 CHANNEL = "telegram"
+# How /promo makes the image (see the README's "Telegram bots" for the measured latencies):
+# "flow" awaits the render_promo Prefect flow, so the photo leaves after Prefect's bookkeeping;
+# "direct" runs the same steps without Prefect, sends the photo, then records a finished
+# render-promo flow run in the background. Chosen per Application in bot_data[RENDER_MODE_KEY].
+RENDER_MODE = "flow"
+RENDER_MODE_KEY = "promo_render"
+RECORD_RETRY_PAUSES = (0.5, 1.5)  # seconds between attempts to write a generation event
 
 
 # --- wiring ------------------------------------------------------------------------------------
@@ -78,7 +97,10 @@ async def see_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = update.message.text if update.message else None
     # /start registers the user itself, and must see whether they are new or coming back.
     if person is not None and not (text and text.split()[0].split("@")[0] == "/start"):
-        await asyncio.to_thread(audience.touch, _runtime().sessions, _bot_id(context), person)
+        # In the background: the command's answer never waits for this write; the bot awaits its
+        # background work when it stops, so no touch is lost on shutdown.
+        sessions = _runtime().sessions
+        run_in_background(context.application, asyncio.to_thread(audience.touch, sessions, _bot_id(context), person))
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -157,7 +179,8 @@ async def render_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     _, code, slug = (query.data.split("|", 2) + ["", ""])[:3]
     # Answer first: it stops the button's spinner while the image is made.
     await query.answer()
-    await _send_promo(update, context, code, slug)
+    if code and slug:
+        await _send_promo(update, context, code, slug)
 
 
 async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,39 +250,108 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, slug: str) -> None:
-    """Runs the render_promo flow for `code` on `slug` and sends the photo, or a friendly reply."""
-    from flows.render_promo import PromoRequest, render_promo
-
+    """Makes the promo image for `code` on `slug` and sends it, or a friendly reply saying why not."""
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None:
         return
-    reply = None
     try:
         request = PromoRequest(template_slug=slug, coupon_code=code, channel=CHANNEL, user_ref=str(user.id))
     except ValueError:
         # The request model refuses a slug that can never exist: same answer as an unknown one.
-        await asyncio.to_thread(_record_refusal, update, None, code, f"unknown template {slug!r}")
-        reply = _unknown_template(slug)
-    if reply is None:
-        try:
-            result = await render_promo(request)
-        except InvalidCoupon as exc:
-            reply = f"Sorry, <code>{html.escape(code)}</code> can't be used: {html.escape(str(exc))}"
-        except TemplateNotFound:
-            reply = _unknown_template(slug)
-        except CouponServiceUnavailable:
-            reply = "I can't check coupon codes right now. Please try again in a few minutes."
-        except RenderError:
-            reply = (
-                f"<code>{html.escape(code)}</code> doesn't fit on that design. "
-                "Try another one with /templates."
+        await asyncio.to_thread(_record_refusal, update, slug[:64], code, f"unknown template {slug[:64]!r}")
+        await context.bot.send_message(chat.id, _unknown_template(slug), parse_mode=ParseMode.HTML)
+        return
+    direct = context.bot_data.get(RENDER_MODE_KEY, RENDER_MODE) == "direct"
+    records: list[GenerationRecord] = []
+    error: Exception | None = None
+    try:
+        result = await (_render_direct(request, records) if direct else _render_flow(request))
+    except (InvalidCoupon, TemplateNotFound, CouponServiceUnavailable, RenderError) as exc:
+        error = exc
+        await context.bot.send_message(chat.id, _why_not(exc, code, slug), parse_mode=ParseMode.HTML)
+    else:
+        name = await asyncio.to_thread(_template_name, context, slug)
+        await context.bot.send_photo(chat.id, photo=result.image, caption=f"{code} — {name}")
+    finally:
+        if direct:
+            # After the reply has left, so the bookkeeping never delays the user; the bot awaits
+            # its background work when it stops, so none is lost on a clean shutdown.
+            run_in_background(context.application, _bookkeeping(request, records, error))
+
+
+async def _render_flow(request: PromoRequest) -> PromoResult:
+    from flows.render_promo import render_promo
+
+    return await render_promo(request)
+
+
+async def _render_direct(request: PromoRequest, records: list[GenerationRecord]) -> PromoResult:
+    """The image made by the flow's own steps without Prefect; the generation records are kept
+    in `records` (success or failure) to be written once the reply has left."""
+    runtime = _runtime()
+
+    async def keep(record: GenerationRecord) -> None:
+        records.append(record)
+
+    steps = dataclasses.replace(plain_steps(runtime), record_generation=keep)
+    return await make_promo(runtime, request, steps)
+
+
+async def _bookkeeping(request: PromoRequest, records: list[GenerationRecord], error: Exception | None) -> None:
+    """Nothing; writes the generation events (retrying database failures), then records a
+    finished render-promo flow run so the promo shows in the Prefect UI like any other."""
+    runtime = _runtime()
+    for record in records:
+        for attempt, pause in enumerate((*RECORD_RETRY_PAUSES, None)):
+            try:
+                await asyncio.to_thread(record_generation, runtime, record)
+                break
+            except DependencyError:
+                if pause is None:
+                    log.exception("generation event lost after %d attempts: %s", attempt + 1, record)
+                else:
+                    await asyncio.sleep(pause)  # back off: the database said no just now
+    await _record_flow_run(request, error)
+
+
+async def _record_flow_run(request: PromoRequest, error: Exception | None) -> None:
+    """Nothing; records a finished `render-promo` flow run for a promo made in direct mode."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Completed, Failed
+
+    from flows.render_promo import render_promo
+
+    state = (
+        Completed(message="made and sent by the Telegram bot")
+        if error is None
+        else Failed(message=f"{type(error).__name__}: {error}")
+    )
+    try:
+        async with get_client() as client:
+            await client.create_flow_run(
+                render_promo,
+                parameters={"request": request.model_dump(mode="json", exclude={"logo"})},
+                tags=["telegram", "recorded-after-send"],
+                state=state,
             )
-        else:
-            name = await asyncio.to_thread(_template_name, context, slug)
-            await context.bot.send_photo(chat.id, photo=result.image, caption=f"{code} — {name}")
-            return
-    await context.bot.send_message(chat.id, reply, parse_mode=ParseMode.HTML)
+    except Exception:  # observability only: the user has their answer, the event is in the database
+        log.warning("could not record the render-promo flow run for user %s", request.user_ref, exc_info=True)
+
+
+def _why_not(error: Exception, code: str, slug: str) -> str:
+    """The friendly sentence for an error the user caused (or a validation outage)."""
+    if isinstance(error, InvalidCoupon):
+        return f"Sorry, <code>{html.escape(code)}</code> can't be used: {html.escape(str(error))}"
+    if isinstance(error, TemplateNotFound):
+        return _unknown_template(slug)
+    if isinstance(error, CouponServiceUnavailable):
+        return "I can't check coupon codes right now. Please try again in a few minutes."
+    if isinstance(error, BadImage):
+        # The design's own image is broken: not the user's doing, so say so and tell the logs.
+        log.error("template %s cannot be rendered: %s", slug, error)
+        return "That design can't be used right now. Please pick another one with /templates."
+    return f"<code>{html.escape(code)}</code> doesn't fit on that design. Try another one with /templates."
 
 
 def _unknown_template(slug: str) -> str:
@@ -275,8 +367,6 @@ def _template_name(context: ContextTypes.DEFAULT_TYPE, slug: str) -> str:
 
 def _record_refusal(update: Update, slug: str | None, code: str | None, problem: str) -> None:
     """Nothing; records a generation attempt refused before the flow ran (the flow records the rest)."""
-    from promostack.promo import GenerationRecord, record_generation
-
     user = update.effective_user
     record = GenerationRecord(
         channel=CHANNEL,
@@ -302,8 +392,6 @@ def _bot_id(context: ContextTypes.DEFAULT_TYPE) -> str:
 
 def _template_store(context: ContextTypes.DEFAULT_TYPE) -> TemplateStore:
     # The runtime's shared store keeps parsed metas and images cached between commands.
-    from promostack.promo import services_for
-
     return services_for(_runtime()).templates
 
 

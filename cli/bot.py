@@ -22,7 +22,7 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bots.application import build_application
+from bots.application import build_application, drain_background
 from bots.registry import BotEntry, all_bots, enabled_bots, webhook_secret
 from promostack.config import Settings, get_settings
 from promostack.runtime import build_runtime, install_runtime
@@ -124,6 +124,7 @@ async def poll(settings: Settings, bots: list[BotEntry], stop: asyncio.Event) ->
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+                await drain_background(application)
                 await application.shutdown()
             runtime.close()
 

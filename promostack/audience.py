@@ -66,14 +66,20 @@ def register(factory: sessionmaker[Session], bot: str, person: Person, *, at: da
 
 
 def mark_blocked(factory: sessionmaker[Session], bot: str, telegram_id: int) -> bool:
-    """True when a known active user of `bot` is now marked blocked (they blocked the bot)."""
+    """True when `telegram_id` was not yet marked as having blocked `bot`, and now is."""
     with session_scope(factory) as session:
         result = session.execute(
             update(BotUser)
             .where(BotUser.bot == bot, BotUser.telegram_id == telegram_id, BotUser.status != BLOCKED)
             .values(status=BLOCKED)
         )
-        return bool(result.rowcount)
+        if result.rowcount:
+            return True
+        if session.scalar(select(BotUser.id).where(BotUser.bot == bot, BotUser.telegram_id == telegram_id)):
+            return False
+    # Unknown yet (its first touch is still being written): record it blocked, whoever wins the race.
+    _upsert(factory, bot, Person(telegram_id), utcnow(), status=BLOCKED, only_status=True)
+    return True
 
 
 def get_user(factory: sessionmaker[Session], bot: str, telegram_id: int) -> BotUser | None:
@@ -91,7 +97,9 @@ def active_users(factory: sessionmaker[Session], bot: str) -> list[int]:
         return list(rows)
 
 
-def _upsert(factory: sessionmaker[Session], bot: str, person: Person, at: datetime, status: str | None) -> None:
+def _upsert(
+    factory: sessionmaker[Session], bot: str, person: Person, at: datetime, status: str | None, only_status: bool = False
+) -> None:
     values: dict[str, Any] = {
         "bot": bot,
         "telegram_id": person.telegram_id,
@@ -107,6 +115,8 @@ def _upsert(factory: sessionmaker[Session], bot: str, person: Person, at: dateti
         changes["language_code"] = person.language_code
     if status is not None:
         changes["status"] = status
+    if only_status:
+        changes = {"status": status}
     with session_scope(factory) as session:
         dialect = session.get_bind().dialect.name
         if dialect in {"postgresql", "sqlite"}:

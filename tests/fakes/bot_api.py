@@ -36,6 +36,10 @@ The API:
 - `.block_chat(chat_id)` / `.unblock_chat(chat_id)`: every send to that chat answers 403
   "Forbidden: bot was blocked by the user". `.forget_chat(chat_id)`: 400 "Bad Request: chat not
   found".
+- `.hold(method)`: calls of `method` wait unanswered until the returned `threading.Event` is set
+  (to catch the code under test mid-request).
+- `.add_listener(fn)`: `fn(call)` runs in the server's thread after each answered call (benchmarks
+  use it to time arrivals); returns a function that removes the listener.
 - `.queue_update(update)`: put an update (a dict shaped like Telegram's; `update_id` is filled in
   when missing) where `getUpdates` long polls will find it. Returns the update.
 - `message_update(text, ...)` and `callback_update(data, ...)` (module functions) build realistic
@@ -110,6 +114,8 @@ class _State:
     blocked: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    listeners: list[Callable[[BotApiCall], None]] = field(default_factory=list)
+    holds: dict[str, threading.Event] = field(default_factory=dict)
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     polling: int = 0
     closing: bool = False
@@ -152,6 +158,8 @@ class FakeBotApi:
         with self._cond:
             self._state.closing = True
             self._cond.notify_all()
+            for gate in self._state.holds.values():
+                gate.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -206,6 +214,24 @@ class FakeBotApi:
 
     # --- what tests arrange ---------------------------------------------------------------
 
+    def hold(self, method: str) -> threading.Event:
+        """Keep calls of `method` waiting, unanswered, until the returned event is set."""
+        gate = threading.Event()
+        with self._cond:
+            self._state.holds[method] = gate
+        return gate
+
+    def add_listener(self, listener: Callable[[BotApiCall], None]) -> Callable[[], None]:
+        """Call `listener(call)` (in the server's thread) after each answered call; returns a remover."""
+        with self._cond:
+            self._state.listeners.append(listener)
+
+        def remove() -> None:
+            with self._cond:
+                self._state.listeners.remove(listener)
+
+        return remove
+
     def fail_next(
         self, method: str, status: int, description: str, retry_after: int | None = None, times: int = 1
     ) -> None:
@@ -241,6 +267,10 @@ class FakeBotApi:
     # --- serving (called from the server's threads) -----------------------------------------
 
     def _answer(self, token: str, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, Any]:
+        with self._cond:
+            gate = self._state.holds.get(method)
+        if gate is not None:
+            gate.wait()
         try:
             failure = self._injected_failure(method, params)
             if failure:
@@ -252,9 +282,13 @@ class FakeBotApi:
             if err.retry_after is not None:
                 body["parameters"] = {"retry_after": err.retry_after}
             status = err.status
+        call = BotApiCall(method, token, params, files, status)
         with self._cond:
-            self._state.calls.append(BotApiCall(method, token, params, files, status))
+            self._state.calls.append(call)
             self._cond.notify_all()
+            listeners = list(self._state.listeners)
+        for listener in listeners:
+            listener(call)
         return status, body
 
     def _injected_failure(self, method: str, params: dict[str, Any]) -> BotApiError | None:

@@ -20,6 +20,7 @@ from PIL import Image
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from bots.promo import RENDER_MODE, RENDER_MODE_KEY
 from bots.registry import find_bot, webhook_secret
 from promostack.config import Settings
 from promostack.coupons import LocalRegistry
@@ -49,9 +50,10 @@ class PromoBot:
     secret: str
 
     @contextmanager
-    def running(self) -> Iterator[TestClient]:
-        """The app, started; on leaving, every queued update has been handled."""
+    def running(self, mode: str = RENDER_MODE) -> Iterator[TestClient]:
+        """The app, started, the bot rendering in `mode`; on leaving, every update has been handled."""
         with TestClient(create_app(self.settings)) as client:
+            client.app.state.bots["promo"].application.bot_data[RENDER_MODE_KEY] = mode
             yield client
 
     def post(self, client: TestClient, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
@@ -274,3 +276,79 @@ def test_flood_control_waits_retry_after_and_the_photo_arrives_once(promo_bot: P
     assert [a.status for a in attempts] == [429, 200]
     assert attempts[1].at - attempts[0].at >= 1.0
     assert [e.success for e in promo_bot.events()] == [True]
+
+
+def test_the_webhook_answers_before_the_reply_is_sent(promo_bot: PromoBot) -> None:
+    release = promo_bot.api.hold("sendMessage")
+    with promo_bot.running() as client:
+        # The handler is stuck sending its reply, yet the webhook has already answered.
+        assert promo_bot.post(client, message_update("/help")).status_code == 200
+        assert promo_bot.api.calls_of("sendMessage") == []
+        release.set()
+    assert len(promo_bot.sent("sendMessage")) == 1
+
+
+def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot) -> None:
+    from tests.fakes.funderpro import FakeFunderPro, run_fake_funderpro
+
+    with run_fake_funderpro(FakeFunderPro(mode="5xx")) as funderpro:
+        settings = promo_bot.settings.model_copy(
+            update={"coupon_validator": "funderpro", "funderpro_product_id": funderpro.product_id,
+                    "funderpro_api_base": funderpro.base_url}
+        )
+        bot = PromoBot(settings, promo_bot.api, promo_bot.secret)
+        with bot.running() as client:
+            bot.post(client, message_update("/promo WELCOME10 summer-sale"))
+    [reply] = bot.sent("sendMessage")
+    assert "can't check coupon codes right now" in reply.params["text"]
+    assert bot.sent("sendPhoto") == [] and [e.success for e in bot.events()] == [False]
+
+
+def test_anything_unexpected_is_logged_with_context_and_apologised_for(
+    promo_bot: PromoBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An operator broke the template's meta.json in the store: not the user's fault, not foreseen.
+    build_store(promo_bot.settings).put("templates/summer-sale/meta.json", b"{broken", "application/json")
+    with caplog.at_level("ERROR", logger="bots.promo"), promo_bot.running() as client:
+        promo_bot.post(client, message_update("/promo WELCOME10 summer-sale", update_id=9191))
+    [reply] = promo_bot.sent("sendMessage")
+    assert "something went wrong on our side" in reply.params["text"] and "Traceback" not in reply.params["text"]
+    [record] = [r for r in caplog.records if r.name == "bots.promo" and "failed on update" in r.getMessage()]
+    assert "9191" in record.getMessage() and str(USER) in record.getMessage() and record.exc_info
+
+
+# --- direct mode: the same steps without Prefect, bookkeeping after the reply -----------------------
+
+
+def _flow_runs_of(user_ref: str) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["recorded-after-send"])), limit=200
+        )
+    return [r for r in runs if r.parameters["request"]["user_ref"] == user_ref]
+
+
+def test_direct_mode_sends_the_photo_then_records_the_event_and_a_flow_run(promo_bot: PromoBot) -> None:
+    user = 5150 + (1 if "postgres" in promo_bot.settings.sqlalchemy_url else 0)
+    with promo_bot.running(mode="direct") as client:
+        promo_bot.post(client, message_update("/promo WELCOME10 welcome-offer", user_id=user))
+    [photo] = promo_bot.sent("sendPhoto")
+    assert _image(photo.files["photo"]).size == (1200, 628) and photo.params["caption"] == "WELCOME10 — Welcome offer"
+    [event] = promo_bot.events()
+    assert (event.success, event.channel, event.user_ref, event.template_slug) == (True, "telegram", str(user), "welcome-offer")
+    [run] = _flow_runs_of(str(user))
+    assert run.state.is_completed() and run.parameters["request"]["coupon_code"] == "WELCOME10"
+
+
+def test_direct_mode_invalid_coupon_records_a_failed_event_and_run(promo_bot: PromoBot) -> None:
+    user = 5250 + (1 if "postgres" in promo_bot.settings.sqlalchemy_url else 0)
+    with promo_bot.running(mode="direct") as client:
+        promo_bot.post(client, message_update("/promo NOSUCHCODE summer-sale", user_id=user))
+    [reply] = promo_bot.sent("sendMessage")
+    assert "can't be used" in reply.params["text"] and promo_bot.sent("sendPhoto") == []
+    assert [(e.success, e.coupon_code) for e in promo_bot.events()] == [(False, "NOSUCHCODE")]
+    [run] = _flow_runs_of(str(user))
+    assert run.state.is_failed() and "InvalidCoupon" in run.state.message
