@@ -47,6 +47,8 @@ class FloodControl(AIORateLimiter):
         # The base class retries nothing: retries happen below, under our deadline.
         super().__init__(max_retries=0)
         self.flood_retries = max_retries
+        self.floods = 0  # how many times Telegram asked this bot to wait
+        self.flooded = asyncio.Event()  # set once Telegram has asked this bot to wait
         self._resume_at = 0.0
         self._chat_limiters: dict[int, AsyncLimiter] = {}
 
@@ -82,6 +84,13 @@ class FloodControl(AIORateLimiter):
         seconds = retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
         # Extend, never shorten: two 429s in a row keep the later deadline.
         self._resume_at = max(self._resume_at, time.monotonic() + seconds + 0.1)
+        self.floods += 1
+        self.flooded.set()
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds left before the bot may call Telegram again (0 when it may now)."""
+        return max(0.0, self._resume_at - time.monotonic())
 
     async def _until_resumed(self) -> None:
         # A timed wait is the point here: Telegram said "not before this moment".

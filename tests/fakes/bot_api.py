@@ -37,7 +37,7 @@ The API:
   "Forbidden: bot was blocked by the user". `.forget_chat(chat_id)`: 400 "Bad Request: chat not
   found".
 - `.hold(method)`: calls of `method` wait unanswered until the returned `threading.Event` is set
-  (to catch the code under test mid-request).
+  (to catch the code under test mid-request); `.wait_until_held(method)` returns once one arrived.
 - `.add_listener(fn)`: `fn(call)` runs in the server's thread after each answered call (benchmarks
   use it to time arrivals); returns a function that removes the listener.
 - `.queue_update(update)`: put an update (a dict shaped like Telegram's; `update_id` is filled in
@@ -116,6 +116,7 @@ class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)
     listeners: list[Callable[[BotApiCall], None]] = field(default_factory=list)
     holds: dict[str, threading.Event] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     polling: int = 0
     closing: bool = False
@@ -221,6 +222,12 @@ class FakeBotApi:
             self._state.holds[method] = gate
         return gate
 
+    def wait_until_held(self, method: str, count: int = 1, timeout: float = 5) -> None:
+        """Return once `count` calls of `method` are (or were) waiting on `hold`; TimeoutError after `timeout` s."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._state.held.get(method, 0) >= count, timeout=timeout):
+                raise TimeoutError(f"no {method} call arrived to be held within {timeout}s")
+
     def add_listener(self, listener: Callable[[BotApiCall], None]) -> Callable[[], None]:
         """Call `listener(call)` (in the server's thread) after each answered call; returns a remover."""
         with self._cond:
@@ -269,6 +276,9 @@ class FakeBotApi:
     def _answer(self, token: str, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, Any]:
         with self._cond:
             gate = self._state.holds.get(method)
+            if gate is not None:
+                self._state.held[method] = self._state.held.get(method, 0) + 1
+                self._cond.notify_all()
         if gate is not None:
             gate.wait()
         try:
