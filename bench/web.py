@@ -9,7 +9,8 @@ client drives it with bounded concurrency and a bounded request count:
   same server returning a constant JSON list (same middleware, no store read).
 - `POST /api/render` (PNG, the render-promo flow: coupon check, template load, render, event)
   against the baseline of the bare `render_template` call rate in one process (the same template,
-  texts and format; no HTTP, no flow, no database).
+  texts and format; no HTTP, no flow, no database), and `make_promo` in one process (the flow's
+  steps without Prefect or HTTP), which splits the API's overhead into steps and orchestration.
 
 Prints requests per second, p50/p99 latency in ms, errors, and the ratios to the baselines.
 Run: `.venv/bin/python bench/web.py [--requests 1000] [--renders 120] [--concurrency 8]`.
@@ -283,6 +284,29 @@ def bare_render_rate(data_dir: Path, renders: int) -> Run:
     return run
 
 
+def plain_promo_rate(data_dir: Path, renders: int) -> Run:
+    """The same promo as the API makes, through `make_promo` in this process: no HTTP, no Prefect."""
+    from promostack.config import Settings
+    from promostack.promo import PromoRequest, make_promo
+    from promostack.runtime import build_runtime
+
+    runtime = build_runtime(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
+    request = PromoRequest(template_slug=TEMPLATE, coupon_code=CODE, texts=TEXTS, channel="api")
+    run = Run("make_promo (in-process)")
+
+    async def all_of_them() -> None:
+        for _ in range(renders):
+            t0 = time.perf_counter()
+            await make_promo(runtime, request)
+            run.latencies.append((time.perf_counter() - t0) * 1000)
+
+    started = time.perf_counter()
+    asyncio.run(all_of_them())
+    run.seconds = time.perf_counter() - started
+    runtime.close()
+    return run
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -317,14 +341,16 @@ def main() -> None:
                 load("POST /api/render", f"{url}/api/render", args.renders, args.concurrency, render_body)
             )
         bare = bare_render_rate(data_dir, args.renders)
-    for run in (constant, listing, bare, render_1, render_n):
+        plain = plain_promo_rate(data_dir, args.renders // 2)
+    for run in (constant, listing, bare, plain, render_1, render_n):
         print(run.line())
     print()
     print(f"ratio GET /api/templates / constant route (req/s): {listing.rps / constant.rps:.2f}")
     print(f"ratio POST /api/render / bare render_template (req/s): {render_n.rps / bare.rps:.2f}")
     print(
         f"render API overhead, one at a time: p50 {render_1.p(0.5) - statistics.median(bare.latencies):.0f} ms "
-        "over the bare render (HTTP, flow, coupon check, event)"
+        "over the bare render (HTTP, flow, coupon check, event); "
+        f"{render_1.p(0.5) - plain.p(0.5):.0f} ms over make_promo (HTTP and Prefect)"
     )
 
 

@@ -54,6 +54,8 @@ def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
 ) -> None:
     meta, _ = seeded_templates["summer-sale"]
     before = len(web_events(live_server, "summer-sale"))
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
     open_generator(page, live_server, "summer-sale")
     type_and_wait_for_preview(page, "#area-code", VALID_CODE.lower())
     with page.expect_download() as download_info:
@@ -65,6 +67,7 @@ def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
     assert image.format == "PNG" and image.size == (meta.width, meta.height)
     page.wait_for_selector("#status.ok")
     assert len(web_events(live_server, "summer-sale")) == before + 1
+    assert script_errors == []
 
 
 def test_invalid_coupon_is_refused_inline_and_nothing_downloads(

@@ -136,6 +136,7 @@ def font_entry(request: Request, name: str) -> dict[str, Any]:
     return {
         "url": str(request.url_for("font", name=info.name).path),
         "family": info.family,
+        "style": info.style,
         "units_per_em": info.units_per_em,
         "ascender": info.ascender,
         "descender": info.descender,
