@@ -16,8 +16,9 @@ Variants, measured in the same run on the same fake server and the same uvicorn 
 
 For each: 200 commands one at a time, then 200 with 20 in flight (each command from its own user,
 as 20 concurrent users would send them). Prints p50/p95 ms, `ratio: X` (the default mode's p50 /
-bare p50, one at a time; `ratio_<other mode>` too), and the error count with 20 concurrent users. It also times the flow against the plain
-`make_promo` function in-process, to show Prefect's per-run cost on its own.
+bare p50, one at a time; `ratio_<other mode>` too), and the error count with 20 concurrent users.
+It also times the flow against the plain `make_promo` function in-process, to show Prefect's
+per-run cost on its own.
 
 Run: `.venv/bin/python bench/bot_latency.py [--commands 200] [--concurrency 20]`.
 """
@@ -33,11 +34,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -92,7 +93,9 @@ class Run:
 def serve(app: Starlette) -> Iterator[str]:
     """`app` served by uvicorn on a free loopback port in a thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:  # startup runs the lifespan (bots start); nothing to await here
@@ -144,7 +147,9 @@ def bare_app(settings: Settings) -> Starlette:
 # --- the load --------------------------------------------------------------------------------------
 
 
-async def drive(api: FakeBotApi, url: str, secret: str, commands: int, concurrency: int, users: Iterator[int]) -> Run:
+async def drive(
+    api: FakeBotApi, url: str, secret: str, commands: int, concurrency: int, users: Iterator[int]
+) -> Run:
     """Send `commands` /promo updates, `concurrency` in flight, each from a new user; time each photo."""
     loop = asyncio.get_running_loop()
     waiting: dict[int, asyncio.Future[BotApiCall]] = {}
@@ -164,7 +169,9 @@ async def drive(api: FakeBotApi, url: str, secret: str, commands: int, concurren
             async with gate:
                 waiting[user] = loop.create_future()
                 started = time.monotonic()
-                update = message_update(f"/promo {CODE} {SLUG}", user_id=user, username=None, first_name="Bench")
+                update = message_update(
+                    f"/promo {CODE} {SLUG}", user_id=user, username=None, first_name="Bench"
+                )
                 response = await client.post(url, json=update, headers={SECRET_HEADER: secret})
                 try:
                     if response.status_code != 200:
@@ -195,7 +202,10 @@ async def flow_overhead(settings: Settings, rounds: int) -> tuple[float, float]:
         for _ in range(3):  # warm caches and Prefect's flow registration
             await render_promo(request)
         for _ in range(rounds):
-            for name, call in (("plain", lambda: make_promo(runtime, request)), ("flow", lambda: render_promo(request))):
+            for name, call in (
+                ("plain", lambda: make_promo(runtime, request)),
+                ("flow", lambda: render_promo(request)),
+            ):
                 started = time.perf_counter()
                 await call()
                 timings[name].append((time.perf_counter() - started) * 1000)
@@ -210,8 +220,12 @@ def prepare(data_dir: Path, api: FakeBotApi, database_url: str | None) -> Settin
     """Settings for the run, with the database migrated, the template stored and the coupon added."""
     url = database_url or f"sqlite:///{data_dir / 'bench.db'}"
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=data_dir, database_url=url, telegram_bot_token=TOKEN,
-        telegram_api_base=api.api_base, coupon_validator="local",
+        _env_file=None,
+        data_dir=data_dir,
+        database_url=url,
+        telegram_bot_token=TOKEN,
+        telegram_api_base=api.api_base,
+        coupon_validator="local",
     )
     upgrade(url)
     meta, image = load_template_dir(DEMO / SLUG)
@@ -240,7 +254,10 @@ async def measure(settings: Settings, api: FakeBotApi, commands: int, concurrenc
     with serve(apps["bare"]) as bare, serve(apps["flow"]) as flow, serve(apps["direct"]) as direct:
         apps["direct"].state.bots["promo"].application.bot_data[RENDER_MODE_KEY] = "direct"
         apps["flow"].state.bots["promo"].application.bot_data[RENDER_MODE_KEY] = "flow"
-        urls = {name: base + "/telegram/promo/webhook" for name, base in (("bare", bare), ("flow", flow), ("direct", direct))}
+        urls = {
+            name: base + "/telegram/promo/webhook"
+            for name, base in (("bare", bare), ("flow", flow), ("direct", direct))
+        }
 
         async def turn(name: str, count: int, in_flight: int, into: Run | None) -> None:
             run = await drive(api, urls[name], keys[name], count, in_flight, users)
@@ -253,11 +270,11 @@ async def measure(settings: Settings, api: FakeBotApi, commands: int, concurrenc
         for name in order:  # warm-up: imports, caches, the first flow run
             await turn(name, 10, 1, None)
         for i in range(commands):
-            for name in order[i % 3:] + order[: i % 3]:
+            for name in order[i % 3 :] + order[: i % 3]:
                 await turn(name, 1, 1, results[f"{name}/1"])
         batch = concurrency * 2
         for i in range(0, commands, batch):
-            for name in order[(i // batch) % 3:] + order[: (i // batch) % 3]:
+            for name in order[(i // batch) % 3 :] + order[: (i // batch) % 3]:
                 await turn(name, min(batch, commands - i), concurrency, results[f"{name}/{concurrency}"])
     return results
 
@@ -268,7 +285,9 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
-    parser.add_argument("--prefect-api", action="store_true", help="use PREFECT_API_URL instead of a test server")
+    parser.add_argument(
+        "--prefect-api", action="store_true", help="use PREFECT_API_URL instead of a test server"
+    )
     args = parser.parse_args()
 
     import logging
@@ -279,25 +298,34 @@ def main() -> None:
         results = asyncio.run(measure(settings, api, args.commands, args.concurrency))
         flow_ms, plain_ms = asyncio.run(flow_overhead(settings, 30))
 
-    print(f"machine: {platform.platform()}, {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"machine: {platform.platform()}, {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"database: {'sqlite (temporary)' if not args.database_url else args.database_url.split('@')[-1]}")
     print(f"{'variant':<12}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}{'n':>6}")
     for name, run in results.items():
         print(f"{name:<12}{run.p(0.5):>10.1f}{run.p(0.95):>10.1f}{run.errors:>8}{len(run.latencies):>6}")
-    print(f"flow in-process: render_promo flow p50 {flow_ms:.1f} ms, plain make_promo p50 {plain_ms:.1f} ms, "
-          f"Prefect overhead {flow_ms - plain_ms:.1f} ms per run")
+    print(
+        f"flow in-process: render_promo flow p50 {flow_ms:.1f} ms, plain make_promo p50 {plain_ms:.1f} ms, "
+        f"Prefect overhead {flow_ms - plain_ms:.1f} ms per run"
+    )
     c = args.concurrency
     for mode in ("flow", "direct"):
         ratio = results[f"{mode}/1"].p(0.5) / results["bare/1"].p(0.5)
         ratio_c = results[f"{mode}/{c}"].p(0.5) / results[f"bare/{c}"].p(0.5)
         marker = "ratio" if mode == RENDER_MODE else f"ratio_{mode}"
-        print(f"{marker}: {ratio:.2f}   ({mode} mode; target <= 1.5; with {c} concurrent users: {ratio_c:.2f})")
+        print(
+            f"{marker}: {ratio:.2f}   ({mode} mode; target <= 1.5; with {c} concurrent users: {ratio_c:.2f})"
+        )
     for name, run in results.items():
         if run.failures:
             print(f"{name} failures: {sorted(set(run.failures))}")
-    print(f"errors with {c} concurrent users: {results[f'{RENDER_MODE}/{c}'].errors} "
-          f"({RENDER_MODE} mode; target 0; other mode {results[f'direct/{c}' if RENDER_MODE == 'flow' else f'flow/{c}'].errors})")
+    other = "direct" if RENDER_MODE == "flow" else "flow"
+    print(
+        f"errors with {c} concurrent users: {results[f'{RENDER_MODE}/{c}'].errors} "
+        f"({RENDER_MODE} mode; target 0; {other} mode {results[f'{other}/{c}'].errors})"
+    )
 
 
 @contextmanager
@@ -308,7 +336,10 @@ def _prefect(use_configured: bool) -> Iterator[None]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with (
+        prefect_test_harness(server_startup_timeout=90),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
         yield
 
 

@@ -108,7 +108,9 @@ class FloodControl(AIORateLimiter):
             return None
         if len(self._chat_limiters) > 4096:
             # Forget chats whose bucket is full again, so the dict stays bounded.
-            self._chat_limiters = {k: v for k, v in self._chat_limiters.items() if not v.has_capacity(v.max_rate)}
+            self._chat_limiters = {
+                k: v for k, v in self._chat_limiters.items() if not v.has_capacity(v.max_rate)
+            }
         limiter = self._chat_limiters.get(chat_id)
         if limiter is None:
             limiter = self._chat_limiters[chat_id] = AsyncLimiter(*PRIVATE_CHAT_RATE)
@@ -137,7 +139,9 @@ async def drain_background(application: Application) -> None:
     while tasks:
         for result in await asyncio.gather(*list(tasks), return_exceptions=True):
             if isinstance(result, BaseException):
-                log.error("background work of bot %s failed", application.bot_data.get("bot_id"), exc_info=result)
+                log.error(
+                    "background work of bot %s failed", application.bot_data.get("bot_id"), exc_info=result
+                )
 
 
 def build_application(settings: Settings, bot: BotEntry, *, polling: bool = False) -> Application:

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import html
 import logging
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
@@ -100,7 +101,9 @@ async def see_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # In the background: the command's answer never waits for this write; the bot awaits its
         # background work when it stops, so no touch is lost on shutdown.
         sessions = _runtime().sessions
-        run_in_background(context.application, asyncio.to_thread(audience.touch, sessions, _bot_id(context), person))
+        run_in_background(
+            context.application, asyncio.to_thread(audience.touch, sessions, _bot_id(context), person)
+        )
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,7 +198,9 @@ async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         meta = await asyncio.to_thread(store.get, slug)
         image = await asyncio.to_thread(store.image, slug, meta)
     except TemplateNotFound:
-        await context.bot.send_message(update.effective_chat.id, "That design is gone. Send /templates for the list.")
+        await context.bot.send_message(
+            update.effective_chat.id, "That design is gone. Send /templates for the list."
+        )
         return
     # Telegram keeps the upload: send its file_id again next time instead of the bytes.
     cache: dict[tuple[str, int], str] = context.bot_data.setdefault("preview_file_ids", {})
@@ -226,8 +231,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     tg_update = update if isinstance(update, Update) else None
     user = tg_update.effective_user if tg_update else None
     if isinstance(error, Forbidden) and user is not None:
-        marked = await asyncio.to_thread(audience.mark_blocked, _runtime().sessions, _bot_id(context), user.id)
-        log.info("user %s blocked bot %s (%s)%s", user.id, _bot_id(context), error, "" if marked else ", already known")
+        marked = await asyncio.to_thread(
+            audience.mark_blocked, _runtime().sessions, _bot_id(context), user.id
+        )
+        log.info(
+            "user %s blocked bot %s (%s)%s",
+            user.id,
+            _bot_id(context),
+            error,
+            "" if marked else ", already known",
+        )
         return
     text = tg_update.effective_message.text if tg_update and tg_update.effective_message else None
     log.error(
@@ -241,7 +254,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = tg_update.effective_chat if tg_update else None
     if chat is not None:
         try:
-            await context.bot.send_message(chat.id, "Sorry, something went wrong on our side. Please try again in a minute.")
+            await context.bot.send_message(
+                chat.id, "Sorry, something went wrong on our side. Please try again in a minute."
+            )
         except TelegramError:
             log.warning("could not apologise to chat %s", chat.id, exc_info=True)
 
@@ -298,7 +313,9 @@ async def _render_direct(request: PromoRequest, records: list[GenerationRecord])
     return await make_promo(runtime, request, steps)
 
 
-async def _bookkeeping(request: PromoRequest, records: list[GenerationRecord], error: Exception | None) -> None:
+async def _bookkeeping(
+    request: PromoRequest, records: list[GenerationRecord], error: Exception | None
+) -> None:
     """Nothing; writes the generation events (retrying database failures), then records a
     finished render-promo flow run so the promo shows in the Prefect UI like any other."""
     runtime = _runtime()

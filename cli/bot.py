@@ -58,7 +58,9 @@ def _selected(settings: Settings, bot_ids: list[str] | None) -> list[BotEntry]:
         known = {b.id for b in all_bots(settings)}
         unknown = sorted(set(bot_ids) - known)
         if unknown:
-            raise typer.BadParameter(f"unknown bot(s) {', '.join(unknown)}; the bots are {', '.join(sorted(known))}")
+            raise typer.BadParameter(
+                f"unknown bot(s) {', '.join(unknown)}; the bots are {', '.join(sorted(known))}"
+            )
         off = sorted(set(bot_ids) - {b.id for b in entries})
         if off:
             raise typer.BadParameter(f"bot(s) {', '.join(off)} have no token, so they are off")
@@ -66,7 +68,9 @@ def _selected(settings: Settings, bot_ids: list[str] | None) -> list[BotEntry]:
     return entries
 
 
-async def set_webhooks(settings: Settings, bots: list[BotEntry], drop_pending: bool = False) -> list[WebhookResult]:
+async def set_webhooks(
+    settings: Settings, bots: list[BotEntry], drop_pending: bool = False
+) -> list[WebhookResult]:
     """Telegram's answer per bot after registering its webhook URL and secret."""
     results = []
     for entry in bots:
@@ -134,7 +138,9 @@ def _report(results: list[WebhookResult]) -> None:
     for column in ("bot", "url", "status"):
         table.add_column(column)
     for result in results:
-        table.add_row(result.bot_id, result.url, "[green]ok[/]" if result.ok else f"[red]FAIL[/] {result.detail}")
+        table.add_row(
+            result.bot_id, result.url, "[green]ok[/]" if result.ok else f"[red]FAIL[/] {result.detail}"
+        )
     console.print(table)
     if not all(r.ok for r in results):
         raise typer.Exit(code=1)

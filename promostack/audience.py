@@ -53,7 +53,9 @@ def touch(factory: sessionmaker[Session], bot: str, person: Person, *, at: datet
     _upsert(factory, bot, person, at or utcnow(), status=None)
 
 
-def register(factory: sessionmaker[Session], bot: str, person: Person, *, at: datetime | None = None) -> Arrival:
+def register(
+    factory: sessionmaker[Session], bot: str, person: Person, *, at: datetime | None = None
+) -> Arrival:
     """How the user arrived; makes `person` an active user of `bot` (new, or reactivated)."""
     with session_scope(factory) as session:
         before = session.scalar(
@@ -92,13 +94,20 @@ def active_users(factory: sessionmaker[Session], bot: str) -> list[int]:
     """The Telegram ids of `bot`'s users who have not blocked it, oldest first."""
     with session_scope(factory) as session:
         rows = session.scalars(
-            select(BotUser.telegram_id).where(BotUser.bot == bot, BotUser.status == ACTIVE).order_by(BotUser.id)
+            select(BotUser.telegram_id)
+            .where(BotUser.bot == bot, BotUser.status == ACTIVE)
+            .order_by(BotUser.id)
         )
         return list(rows)
 
 
 def _upsert(
-    factory: sessionmaker[Session], bot: str, person: Person, at: datetime, status: str | None, only_status: bool = False
+    factory: sessionmaker[Session],
+    bot: str,
+    person: Person,
+    at: datetime,
+    status: str | None,
+    only_status: bool = False,
 ) -> None:
     values: dict[str, Any] = {
         "bot": bot,
@@ -127,7 +136,9 @@ def _upsert(
             )
             return
         # Other databases: read-then-write (no concurrent-insert guarantee there).
-        user = session.scalar(select(BotUser).where(BotUser.bot == bot, BotUser.telegram_id == person.telegram_id))
+        user = session.scalar(
+            select(BotUser).where(BotUser.bot == bot, BotUser.telegram_id == person.telegram_id)
+        )
         if user is None:
             session.add(BotUser(**values))
         else:

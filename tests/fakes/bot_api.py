@@ -71,12 +71,35 @@ from tests.fakes.ports import free_port
 
 # Fields whose value is free text: never JSON-decoded, so a caption "123" stays a string.
 TEXT_FIELDS = frozenset(
-    {"text", "caption", "url", "secret_token", "parse_mode", "callback_query_id", "inline_message_id",
-     "action", "description", "title", "ip_address", "business_connection_id", "message_effect_id"}
+    {
+        "text",
+        "caption",
+        "url",
+        "secret_token",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "action",
+        "description",
+        "title",
+        "ip_address",
+        "business_connection_id",
+        "message_effect_id",
+    }
 )
 SEND_METHODS = frozenset(
-    {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendChatAction", "editMessageText",
-     "editMessageCaption", "editMessageReplyMarkup", "deleteMessage", "getChat"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+        "getChat",
+    }
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
@@ -189,7 +212,9 @@ class FakeBotApi:
         with self._cond:
             return self._state.webhooks.get(token)
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5, ok_only: bool = True) -> list[BotApiCall]:
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 5, ok_only: bool = True
+    ) -> list[BotApiCall]:
         """The first `count` calls of `method`, once they arrived; TimeoutError after `timeout` s."""
 
         def matching() -> list[BotApiCall]:
@@ -223,7 +248,8 @@ class FakeBotApi:
         return gate
 
     def wait_until_held(self, method: str, count: int = 1, timeout: float = 5) -> None:
-        """Return once `count` calls of `method` are (or were) waiting on `hold`; TimeoutError after `timeout` s."""
+        """Nothing; returns once `count` calls of `method` have waited on `hold` (TimeoutError after
+        `timeout` s)."""
         with self._cond:
             if not self._cond.wait_for(lambda: self._state.held.get(method, 0) >= count, timeout=timeout):
                 raise TimeoutError(f"no {method} call arrived to be held within {timeout}s")
@@ -244,7 +270,9 @@ class FakeBotApi:
     ) -> None:
         """Answer the next `times` calls of `method` with this error."""
         with self._cond:
-            self._state.failures.setdefault(method, []).append(_Failure(status, description, retry_after, times))
+            self._state.failures.setdefault(method, []).append(
+                _Failure(status, description, retry_after, times)
+            )
 
     def block_chat(self, chat_id: int | str) -> None:
         """Answer every send to `chat_id` with 403 'bot was blocked by the user'."""
@@ -273,7 +301,9 @@ class FakeBotApi:
 
     # --- serving (called from the server's threads) -----------------------------------------
 
-    def _answer(self, token: str, method: str, params: dict[str, Any], files: dict[str, bytes]) -> tuple[int, Any]:
+    def _answer(
+        self, token: str, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> tuple[int, Any]:
         with self._cond:
             gate = self._state.holds.get(method)
             if gate is not None:
@@ -353,8 +383,12 @@ class FakeBotApi:
                 raise BotApiError(400, f"Bad Request: there is no {media_field} in the request")
             return self._message(token, params, **{media_field: files.get(media_field, b"")})
         if method == "sendMediaGroup":
-            return [self._message(token, params, photo=files.get(item.get("media", ""), b""), caption=item.get("caption"))
-                    for item in params.get("media", [])]
+            return [
+                self._message(
+                    token, params, photo=files.get(item.get("media", ""), b""), caption=item.get("caption")
+                )
+                for item in params.get("media", [])
+            ]
         if method in {"editMessageCaption", "editMessageReplyMarkup"}:
             return self._message(token, params)
         raise BotApiError(404, "Not Found")
@@ -404,9 +438,15 @@ class FakeBotApi:
             message["caption"] = caption
         if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
             message["reply_markup"] = params["reply_markup"]
-        reply_to = (params.get("reply_parameters") or {}).get("message_id") or params.get("reply_to_message_id")
+        reply_to = (params.get("reply_parameters") or {}).get("message_id") or params.get(
+            "reply_to_message_id"
+        )
         if reply_to:
-            message["reply_to_message"] = {"message_id": int(reply_to), "date": message["date"], "chat": message["chat"]}
+            message["reply_to_message"] = {
+                "message_id": int(reply_to),
+                "date": message["date"],
+                "chat": message["chat"],
+            }
         return message
 
 
@@ -517,7 +557,12 @@ def _bot_user(token: str) -> dict[str, Any]:
 def _chat(chat_id: Any) -> dict[str, Any]:
     text = str(chat_id)
     if text.startswith("@"):
-        return {"id": -1000000000000 - (abs(hash(text)) % 10**9), "type": "channel", "title": text[1:], "username": text[1:]}
+        return {
+            "id": -1000000000000 - (abs(hash(text)) % 10**9),
+            "type": "channel",
+            "title": text[1:],
+            "username": text[1:],
+        }
     number = int(text) if text.lstrip("-").isdigit() else 0
     if number > 0:
         return {"id": number, "type": "private", "first_name": f"User {number}"}
@@ -529,8 +574,15 @@ def _chat(chat_id: Any) -> dict[str, Any]:
 def _photo_sizes(data: bytes) -> list[dict[str, Any]]:
     width, height = _image_size(data)
     unique = f"p{len(data)}_{abs(hash(data)) % 10**8}"
-    return [{"file_id": f"AgAC{unique}", "file_unique_id": unique, "width": width, "height": height,
-             "file_size": len(data)}]
+    return [
+        {
+            "file_id": f"AgAC{unique}",
+            "file_unique_id": unique,
+            "width": width,
+            "height": height,
+            "file_size": len(data),
+        }
+    ]
 
 
 def _document(data: bytes) -> dict[str, Any]:
@@ -553,7 +605,9 @@ def _image_size(data: bytes) -> tuple[int, int]:
 _builder_ids = itertools.count(10_000)
 
 
-def user_dict(user_id: int = 4242, username: str | None = "alice", first_name: str = "Alice") -> dict[str, Any]:
+def user_dict(
+    user_id: int = 4242, username: str | None = "alice", first_name: str = "Alice"
+) -> dict[str, Any]:
     """A Telegram User object for a person."""
     user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
     if username:
@@ -562,7 +616,10 @@ def user_dict(user_id: int = 4242, username: str | None = "alice", first_name: s
 
 
 def message_update(
-    text: str, user_id: int = 4242, username: str | None = "alice", first_name: str = "Alice",
+    text: str,
+    user_id: int = 4242,
+    username: str | None = "alice",
+    first_name: str = "Alice",
     update_id: int | None = None,
 ) -> dict[str, Any]:
     """An update carrying a private text message from a user (commands get their entity)."""
@@ -570,7 +627,12 @@ def message_update(
     message: dict[str, Any] = {
         "message_id": next(_builder_ids),
         "date": int(time.time()),
-        "chat": {"id": user_id, "type": "private", "first_name": first_name, **({"username": username} if username else {})},
+        "chat": {
+            "id": user_id,
+            "type": "private",
+            "first_name": first_name,
+            **({"username": username} if username else {}),
+        },
         "from": user,
         "text": text,
     }
@@ -580,8 +642,12 @@ def message_update(
 
 
 def callback_update(
-    data: str, user_id: int = 4242, username: str | None = "alice", first_name: str = "Alice",
-    message_id: int = 1, update_id: int | None = None,
+    data: str,
+    user_id: int = 4242,
+    username: str | None = "alice",
+    first_name: str = "Alice",
+    message_id: int = 1,
+    update_id: int | None = None,
 ) -> dict[str, Any]:
     """An update carrying a press of an inline-keyboard button with `data` under a bot message."""
     user = user_dict(user_id, username, first_name)

@@ -46,7 +46,9 @@ async def test_send_photo_keeps_the_uploaded_bytes_and_answers_with_its_size(bot
 async def test_send_message_records_keyboard_and_reply_and_ids_increase(bot_api: FakeBotApi) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Spring", callback_data="t:SAVE10:spring")]])
     async with _bot(bot_api) as bot:
-        first = await bot.send_message(42, "pick one", reply_markup=keyboard, reply_parameters=ReplyParameters(7))
+        first = await bot.send_message(
+            42, "pick one", reply_markup=keyboard, reply_parameters=ReplyParameters(7)
+        )
         second = await bot.send_message(42, "123")
     calls = bot_api.calls_of("sendMessage")
     assert calls[0].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "t:SAVE10:spring"

@@ -89,7 +89,10 @@ class PromoBot:
 def promo_bot(db_url: str, tmp_path: Path, bot_api: FakeBotApi, prefect_harness: None) -> PromoBot:
     """The promo bot on `db_url` with the demo templates in its store and coupon WELCOME10."""
     settings = make_settings(
-        tmp_path, database_url=db_url, telegram_bot_token=TOKEN, telegram_api_base=bot_api.api_base,
+        tmp_path,
+        database_url=db_url,
+        telegram_bot_token=TOKEN,
+        telegram_api_base=bot_api.api_base,
         coupon_validator="local",
     )
     templates = TemplateStore(build_store(settings))
@@ -148,7 +151,10 @@ def test_a_bot_that_is_off_or_unknown_has_no_webhook(promo_bot: PromoBot) -> Non
 
 def test_start_registers_the_user_and_greets_them(promo_bot: PromoBot) -> None:
     with promo_bot.running() as client:
-        assert promo_bot.post(client, message_update("/start", user_id=USER, username="alice")).status_code == 200
+        assert (
+            promo_bot.post(client, message_update("/start", user_id=USER, username="alice")).status_code
+            == 200
+        )
     [greeting] = promo_bot.sent("sendMessage")
     assert greeting.params["chat_id"] == USER and "Hi Alice" in greeting.params["text"]
     [user] = promo_bot.users()
@@ -213,7 +219,11 @@ def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: 
     assert photo.params["caption"] == "WELCOME10 — Summer sale"
     [event] = promo_bot.events()
     assert (event.channel, event.user_ref, event.template_slug, event.coupon_code, event.success) == (
-        "telegram", str(USER), "summer-sale", "WELCOME10", True
+        "telegram",
+        str(USER),
+        "summer-sale",
+        "WELCOME10",
+        True,
     )
 
 
@@ -238,7 +248,12 @@ def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBo
     assert "Traceback" not in reply.params["text"]
     assert promo_bot.sent("sendPhoto") == []
     [event] = promo_bot.events()
-    assert (event.success, event.channel, event.user_ref, event.coupon_code) == (False, "telegram", str(USER), "NOSUCHCODE")
+    assert (event.success, event.channel, event.user_ref, event.coupon_code) == (
+        False,
+        "telegram",
+        str(USER),
+        "NOSUCHCODE",
+    )
 
 
 def test_promo_with_unknown_template_names_it_and_points_at_templates(promo_bot: PromoBot) -> None:
@@ -264,7 +279,10 @@ def test_promo_without_a_code_explains_and_records_the_attempt(promo_bot: PromoB
     assert "add your coupon code" in reply.params["text"]
     [event] = promo_bot.events()
     assert (event.success, event.channel, event.user_ref, event.error) == (
-        False, "telegram", str(USER), "missing coupon code"
+        False,
+        "telegram",
+        str(USER),
+        "missing coupon code",
     )
 
 
@@ -293,8 +311,11 @@ def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot) -> None:
 
     with run_fake_funderpro(FakeFunderPro(mode="5xx")) as funderpro:
         settings = promo_bot.settings.model_copy(
-            update={"coupon_validator": "funderpro", "funderpro_product_id": funderpro.product_id,
-                    "funderpro_api_base": funderpro.base_url}
+            update={
+                "coupon_validator": "funderpro",
+                "funderpro_product_id": funderpro.product_id,
+                "funderpro_api_base": funderpro.base_url,
+            }
         )
         bot = PromoBot(settings, promo_bot.api, promo_bot.secret)
         with bot.running() as client:
@@ -312,7 +333,9 @@ def test_anything_unexpected_is_logged_with_context_and_apologised_for(
     with caplog.at_level("ERROR", logger="bots.promo"), promo_bot.running() as client:
         promo_bot.post(client, message_update("/promo WELCOME10 summer-sale", update_id=9191))
     [reply] = promo_bot.sent("sendMessage")
-    assert "something went wrong on our side" in reply.params["text"] and "Traceback" not in reply.params["text"]
+    assert (
+        "something went wrong on our side" in reply.params["text"] and "Traceback" not in reply.params["text"]
+    )
     [record] = [r for r in caplog.records if r.name == "bots.promo" and "failed on update" in r.getMessage()]
     assert "9191" in record.getMessage() and str(USER) in record.getMessage() and record.exc_info
 
@@ -336,9 +359,17 @@ def test_direct_mode_sends_the_photo_then_records_the_event_and_a_flow_run(promo
     with promo_bot.running(mode="direct") as client:
         promo_bot.post(client, message_update("/promo WELCOME10 welcome-offer", user_id=user))
     [photo] = promo_bot.sent("sendPhoto")
-    assert _image(photo.files["photo"]).size == (1200, 628) and photo.params["caption"] == "WELCOME10 — Welcome offer"
+    assert (
+        _image(photo.files["photo"]).size == (1200, 628)
+        and photo.params["caption"] == "WELCOME10 — Welcome offer"
+    )
     [event] = promo_bot.events()
-    assert (event.success, event.channel, event.user_ref, event.template_slug) == (True, "telegram", str(user), "welcome-offer")
+    assert (event.success, event.channel, event.user_ref, event.template_slug) == (
+        True,
+        "telegram",
+        str(user),
+        "welcome-offer",
+    )
     [run] = _flow_runs_of(str(user))
     assert run.state.is_completed() and run.parameters["request"]["coupon_code"] == "WELCOME10"
 

@@ -42,7 +42,9 @@ def test_register_tells_new_returning_and_reactivated_users_apart(sessions: sess
     assert audience.active_users(sessions, "promo") == [ALICE.telegram_id]
 
 
-def test_touch_keeps_a_blocked_user_blocked_and_updates_names_and_last_seen(sessions: sessionmaker[Session]) -> None:
+def test_touch_keeps_a_blocked_user_blocked_and_updates_names_and_last_seen(
+    sessions: sessionmaker[Session],
+) -> None:
     first = datetime(2026, 1, 1, tzinfo=timezone.utc)
     audience.register(sessions, "promo", ALICE, at=first)
     audience.mark_blocked(sessions, "promo", ALICE.telegram_id)
@@ -57,7 +59,9 @@ def test_a_user_is_counted_per_bot(sessions: sessionmaker[Session]) -> None:
     audience.register(sessions, "promo", ALICE)
     audience.register(sessions, "forex", ALICE)
     audience.mark_blocked(sessions, "forex", ALICE.telegram_id)
-    assert audience.active_users(sessions, "promo") == [4242] and audience.active_users(sessions, "forex") == []
+    assert (
+        audience.active_users(sessions, "promo") == [4242] and audience.active_users(sessions, "forex") == []
+    )
 
 
 def test_blocking_an_unknown_user_records_them_blocked(sessions: sessionmaker[Session]) -> None:

@@ -21,7 +21,9 @@ from tests.fakes.bot_api import FakeBotApi, message_update
 TOKEN = "700200:cli-test-token"
 
 
-def test_set_webhook_registers_each_bots_url_and_secret(bot_api: FakeBotApi, tmp_path: Path, monkeypatch) -> None:
+def test_set_webhook_registers_each_bots_url_and_secret(
+    bot_api: FakeBotApi, tmp_path: Path, monkeypatch
+) -> None:
     env = {
         "DATA_DIR": str(tmp_path),
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -56,8 +58,12 @@ def test_set_webhook_refuses_a_bot_without_a_token(tmp_path: Path, monkeypatch) 
 
 
 def test_secrets_differ_per_bot_and_follow_the_configured_key(tmp_path: Path) -> None:
-    keyed = make_settings(tmp_path, telegram_bot_token=TOKEN, forex_bot_token="9:f", telegram_webhook_secret="k")
-    rekeyed = make_settings(tmp_path, telegram_bot_token=TOKEN, forex_bot_token="9:f", telegram_webhook_secret="k2")
+    keyed = make_settings(
+        tmp_path, telegram_bot_token=TOKEN, forex_bot_token="9:f", telegram_webhook_secret="k"
+    )
+    rekeyed = make_settings(
+        tmp_path, telegram_bot_token=TOKEN, forex_bot_token="9:f", telegram_webhook_secret="k2"
+    )
     unkeyed = make_settings(tmp_path, telegram_bot_token=TOKEN, forex_bot_token="9:f")
     secrets = {
         webhook_secret(s, find_bot(s, bot)) for s in (keyed, rekeyed, unkeyed) for bot in ("promo", "forex")
@@ -67,7 +73,9 @@ def test_secrets_differ_per_bot_and_follow_the_configured_key(tmp_path: Path) ->
     assert all(TOKEN not in s and "k2" not in s for s in secrets)
 
 
-async def test_poll_removes_the_webhook_and_answers_updates(bot_api: FakeBotApi, db_url: str, tmp_path: Path) -> None:
+async def test_poll_removes_the_webhook_and_answers_updates(
+    bot_api: FakeBotApi, db_url: str, tmp_path: Path
+) -> None:
     settings = make_settings(
         tmp_path, database_url=db_url, telegram_bot_token=TOKEN, telegram_api_base=bot_api.api_base
     )
