@@ -46,6 +46,16 @@ def stored(live_server: LiveServer, slug: str):  # type: ignore[no-untyped-def]
     return TemplateStore(live_server.runtime.store).get(slug)
 
 
+@pytest.fixture(autouse=True)
+def leave_the_store_as_found(live_server: LiveServer) -> Iterator[None]:
+    """Delete the templates a test made: the live server (and its gallery) is shared by the session."""
+    store = TemplateStore(live_server.runtime.store)
+    before = set(store.slugs())
+    yield
+    for slug in set(store.slugs()) - before:
+        store.delete(slug)
+
+
 @pytest.fixture
 def problems(page) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     """JS errors, console errors (CSP refusals among them) and failed requests the page hit."""
