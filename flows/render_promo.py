@@ -11,13 +11,11 @@ from prefect import flow
 
 from promostack.promo import PromoRequest, PromoResult, PromoSteps, make_promo
 from promostack.runtime import current_runtime
-from tasks.coupons import check_coupon
+from tasks.coupons import check_coupon_and_load_template
 from tasks.render import record_generation_task, store_render_task
-from tasks.templates import load_template
 
 TASK_STEPS = PromoSteps(
-    check_coupon=check_coupon,
-    load_template=load_template,
+    fetch_inputs=check_coupon_and_load_template,
     store_render=store_render_task,
     record_generation=record_generation_task,
 )

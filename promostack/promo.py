@@ -221,11 +221,44 @@ class GenerationLog:
 
 
 @dataclass(frozen=True)
-class PromoSteps:
-    """The steps that touch the outside world; the flow passes Prefect tasks in their place."""
+class PromoInputs:
+    """What a render needs from outside: the coupon's (valid) verdict, the template, its image."""
 
-    check_coupon: Callable[[str], Awaitable[CouponCheck]]
-    load_template: Callable[[str], Awaitable[tuple[TemplateMeta, bytes]]]
+    check: CouponCheck
+    meta: TemplateMeta
+    background: bytes
+
+
+async def fetch_inputs(found: PromoServices, code: str, slug: str) -> PromoInputs:
+    """The coupon verdict and template of a promo; `InvalidCoupon` when the code is not valid.
+
+    Both are fetched at once (either may be a network call), but the coupon is reported first,
+    as if they had run in that order: an invalid code wins over a missing template.
+    """
+    check, loaded = await asyncio.gather(
+        asyncio.to_thread(found.validator.validate, code),
+        asyncio.to_thread(load_template, found.templates, slug),
+        return_exceptions=True,
+    )
+    if isinstance(check, BaseException):
+        raise check
+    if not check.valid:
+        raise InvalidCoupon(check)
+    if isinstance(loaded, BaseException):
+        raise loaded
+    meta, background = loaded
+    return PromoInputs(check, meta, background)
+
+
+@dataclass(frozen=True)
+class PromoSteps:
+    """The steps that touch the outside world; the flow passes Prefect tasks in their place.
+
+    Two steps on the usual path (inputs, record) because each Prefect task run adds its own
+    bookkeeping to a promo's latency.
+    """
+
+    fetch_inputs: Callable[[str, str], Awaitable[PromoInputs]]
     store_render: Callable[[bytes, str], Awaitable[str]]
     record_generation: Callable[[GenerationRecord], Awaitable[None]]
 
@@ -234,11 +267,8 @@ def plain_steps(runtime: Runtime) -> PromoSteps:
     """The steps without Prefect: blocking calls moved off the event loop, no retries."""
     found = services_for(runtime)
 
-    async def check_coupon(code: str) -> CouponCheck:
-        return await asyncio.to_thread(found.validator.validate, code)
-
-    async def load(slug: str) -> tuple[TemplateMeta, bytes]:
-        return await asyncio.to_thread(load_template, found.templates, slug)
+    async def inputs(code: str, slug: str) -> PromoInputs:
+        return await fetch_inputs(found, code, slug)
 
     async def store(image: bytes, fmt: str) -> str:
         return await asyncio.to_thread(store_render, runtime.store, image, fmt)
@@ -246,7 +276,7 @@ def plain_steps(runtime: Runtime) -> PromoSteps:
     async def record(record: GenerationRecord) -> None:
         await asyncio.to_thread(record_generation, runtime, record)
 
-    return PromoSteps(check_coupon, load, store, record)
+    return PromoSteps(inputs, store, record)
 
 
 async def make_promo(runtime: Runtime, request: PromoRequest, steps: PromoSteps | None = None) -> PromoResult:
@@ -255,19 +285,9 @@ async def make_promo(runtime: Runtime, request: PromoRequest, steps: PromoSteps 
     code = normalise_code(request.coupon_code)
     render_ms: float | None = None
     try:
-        # Coupon and template are fetched together (both may be network calls); the coupon's
-        # verdict is reported first, as if they had run in that order.
-        check, loaded = await asyncio.gather(
-            steps.check_coupon(code), steps.load_template(request.template_slug), return_exceptions=True
-        )
-        if isinstance(check, BaseException):
-            raise check
-        if not check.valid:
-            raise InvalidCoupon(check)
-        if isinstance(loaded, BaseException):
-            raise loaded
-        meta, background = loaded
-        image, render_ms = await asyncio.to_thread(render_promo_image, meta, background, check.code, request)
+        inputs = await steps.fetch_inputs(code, request.template_slug)
+        check, meta = inputs.check, inputs.meta
+        image, render_ms = await asyncio.to_thread(render_promo_image, meta, inputs.background, check.code, request)
         output_key = await steps.store_render(image, request.fmt) if request.store_output else None
     except Exception as exc:
         await _record_failure(steps, request, code, exc, render_ms)

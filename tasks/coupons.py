@@ -1,19 +1,15 @@
-"""Prefect tasks around coupon validation."""
+"""Prefect tasks around coupon validation: what a promo needs checked and loaded first."""
 
 from __future__ import annotations
 
-import asyncio
-
 from prefect import task
 
-from promostack.coupons import CouponCheck
-from promostack.promo import services_for
+from promostack.promo import PromoInputs, fetch_inputs, services_for
 from promostack.runtime import current_runtime
 from tasks.render import RETRY_DEPENDENCY_ERRORS
 
 
-@task(name="check-coupon", **RETRY_DEPENDENCY_ERRORS)
-async def check_coupon(code: str) -> CouponCheck:
-    """The validator's verdict on `code` (an invalid code is an answer, not a failure)."""
-    validator = services_for(current_runtime()).validator
-    return await asyncio.to_thread(validator.validate, code)
+@task(name="check-coupon-and-load-template", **RETRY_DEPENDENCY_ERRORS)
+async def check_coupon_and_load_template(code: str, slug: str) -> PromoInputs:
+    """The valid coupon's verdict with the template and its image (`InvalidCoupon` is final)."""
+    return await fetch_inputs(services_for(current_runtime()), code, slug)

@@ -1,24 +1,13 @@
-"""Prefect tasks around the template store: loading for renders, copying for the sync."""
+"""Prefect tasks around the template store: copying and indexing for the template sync."""
 
 from __future__ import annotations
 
-import asyncio
-
 from prefect import task
 
-from promostack.promo import load_template as load_template_from, services_for
-from promostack.runtime import current_runtime
 from promostack.templates.schema import TemplateMeta
 from promostack.templates.store import TemplateStore
 from promostack.templates.sync import SyncAction
 from tasks.render import RETRY_DEPENDENCY_ERRORS
-
-
-@task(name="load-template", **RETRY_DEPENDENCY_ERRORS)
-async def load_template(slug: str) -> tuple[TemplateMeta, bytes]:
-    """The meta and background image of template `slug`."""
-    templates = services_for(current_runtime()).templates
-    return await asyncio.to_thread(load_template_from, templates, slug)
 
 
 @task(name="scan-templates", **RETRY_DEPENDENCY_ERRORS)
