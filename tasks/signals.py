@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from sqlalchemy.exc import OperationalError
 
-from bots.forex import ChannelRejected, ForexChannel, PostNotSent
+from tasks.forex_channel import ChannelRejected, ForexChannel, PostNotSent
 from promostack.errors import DependencyError
 from promostack.marketdata import build_candle_source
 from promostack.runtime import current_runtime

@@ -14,6 +14,9 @@ from typing import Any
 from promostack.signals.lifecycle import EXPIRED, STOP_LOSS, TAKE_PROFIT, pip_size, price_decimals
 from promostack.signals.stats import RecapStats
 
+#: Telegram parse mode of every text built here.
+PARSE_MODE = "HTML"
+
 REPLAY_BANNER = "🔁 <b>REPLAY</b> — simulated from recorded candles, not live prices"
 DISCLAIMER = "<i>Not financial advice. Trade at your own risk.</i>"
 

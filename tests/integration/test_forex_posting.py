@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bots.forex import ChannelNotConfigured, ForexChannel, PostMaybeSent, PostNotSent
+from tasks.forex_channel import ChannelNotConfigured, ForexChannel, PostMaybeSent, PostNotSent
 from promostack.config import Settings
 from promostack.signals import records
 from promostack.signals.strategy import SignalCandidate
