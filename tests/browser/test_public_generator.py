@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from promostack.db import GenerationEvent
 from tests.browser.conftest import save_screenshot
-from tests.browser.public_support import EXPIRED_CODE, VALID_CODE, seeded_templates  # noqa: F401 (fixture)
+from tests.browser.public_support import EXPIRED_CODE, VALID_CODE, PublicSite, public_site  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 
@@ -21,9 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 REDRAWN = "(before) => Number(document.getElementById('preview').dataset.drawn) > before"
 
 
-def open_generator(page, live_server, slug: str):  # type: ignore[no-untyped-def]
+def open_generator(page, site: PublicSite, slug: str):  # type: ignore[no-untyped-def]
     """`page` on the generator of `slug`, fonts and background loaded and the preview drawn."""
-    page.goto(f"{live_server.url}/t/{slug}")
+    page.goto(f"{site.url}/t/{slug}")
     page.wait_for_selector("body[data-ready=true]")
     return page
 
@@ -40,9 +40,9 @@ def type_and_wait_for_preview(page, selector: str, text: str) -> None:  # type: 
     page.wait_for_function(REDRAWN, arg=before)
 
 
-def web_events(live_server, slug: str) -> list[GenerationEvent]:  # type: ignore[no-untyped-def]
+def web_events(site: PublicSite, slug: str) -> list[GenerationEvent]:  # type: ignore[no-untyped-def]
     """The successful web generation events of `slug`."""
-    with live_server.runtime.sessions() as session:
+    with site.runtime.sessions() as session:
         query = select(GenerationEvent).where(
             GenerationEvent.channel == "web", GenerationEvent.template_slug == slug, GenerationEvent.success
         )
@@ -50,13 +50,13 @@ def web_events(live_server, slug: str) -> list[GenerationEvent]:  # type: ignore
 
 
 def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
-    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+    page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
-    meta, _ = seeded_templates["summer-sale"]
-    before = len(web_events(live_server, "summer-sale"))
+    meta, _ = public_site.templates["summer-sale"]
+    before = len(web_events(public_site, "summer-sale"))
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
-    open_generator(page, live_server, "summer-sale")
+    open_generator(page, public_site, "summer-sale")
     type_and_wait_for_preview(page, "#area-code", VALID_CODE.lower())
     with page.expect_download() as download_info:
         page.click("#download")
@@ -66,14 +66,14 @@ def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
     image.load()
     assert image.format == "PNG" and image.size == (meta.width, meta.height)
     page.wait_for_selector("#status.ok")
-    assert len(web_events(live_server, "summer-sale")) == before + 1
+    assert len(web_events(public_site, "summer-sale")) == before + 1
     assert script_errors == []
 
 
 def test_invalid_coupon_is_refused_inline_and_nothing_downloads(
-    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+    page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
-    open_generator(page, live_server, "black-friday")
+    open_generator(page, public_site, "black-friday")
     type_and_wait_for_preview(page, "#area-code", EXPIRED_CODE)
     downloads: list[object] = []
     page.on("download", lambda download: downloads.append(download))
@@ -85,9 +85,9 @@ def test_invalid_coupon_is_refused_inline_and_nothing_downloads(
 
 
 def test_empty_coupon_asks_for_one_before_calling_the_server(
-    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+    page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
-    open_generator(page, live_server, "black-friday")
+    open_generator(page, public_site, "black-friday")
     type_and_wait_for_preview(page, "#area-code", "")
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if "/api/render" in r.url else None)
@@ -97,9 +97,9 @@ def test_empty_coupon_asks_for_one_before_calling_the_server(
 
 
 def test_text_too_long_shows_at_its_field_as_you_type(
-    page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+    page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
-    open_generator(page, live_server, "black-friday")
+    open_generator(page, public_site, "black-friday")
     type_and_wait_for_preview(page, "#area-headline", "W" * 60)
     error = page.wait_for_selector("#error-headline:not([hidden])")
     assert "too long" in error.inner_text()
@@ -108,12 +108,12 @@ def test_text_too_long_shows_at_its_field_as_you_type(
 
 
 def test_a_chosen_logo_appears_in_the_preview(
-    page, live_server, seeded_templates, tmp_path  # type: ignore[no-untyped-def]
+    page, public_site: PublicSite, tmp_path  # type: ignore[no-untyped-def]
 ) -> None:
-    meta, _ = seeded_templates["black-friday"]
+    meta, _ = public_site.templates["black-friday"]
     logo = tmp_path / "logo.png"
     Image.new("RGB", (80, 40), (0, 200, 120)).save(logo)
-    open_generator(page, live_server, "black-friday")
+    open_generator(page, public_site, "black-friday")
     before = draws(page)
     page.set_input_files("#logo", str(logo))
     page.wait_for_function(REDRAWN, arg=before)
@@ -130,9 +130,9 @@ def test_a_chosen_logo_appears_in_the_preview(
 
 
 def test_preview_canvas_is_sharp_on_high_dpi_screens(
-    phone_page, live_server, seeded_templates  # type: ignore[no-untyped-def]
+    phone_page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
-    open_generator(phone_page, live_server, "summer-sale")
+    open_generator(phone_page, public_site, "summer-sale")
     shown, backing = phone_page.evaluate(
         "() => { const c = document.getElementById('preview'); return [c.getBoundingClientRect().width, c.width]; }"
     )
@@ -141,13 +141,13 @@ def test_preview_canvas_is_sharp_on_high_dpi_screens(
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_screenshots_of_the_gallery_and_the_generator(
-    page, phone_page, live_server, seeded_templates, size: str  # type: ignore[no-untyped-def]
+    page, phone_page, public_site: PublicSite, size: str  # type: ignore[no-untyped-def]
 ) -> None:
     tab = page if size == "desktop" else phone_page
-    tab.goto(f"{live_server.url}/")
+    tab.goto(f"{public_site.url}/")
     tab.wait_for_function("() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0)")
-    assert tab.locator(".card").count() == len(seeded_templates)
+    assert tab.locator(".card").count() == len(public_site.templates)
     save_screenshot(tab, f"public-home-{size}", full_page=True)
-    open_generator(tab, live_server, "black-friday")
+    open_generator(tab, public_site, "black-friday")
     type_and_wait_for_preview(tab, "#area-code", "GOLD-2026")
     save_screenshot(tab, f"public-generator-{size}", full_page=size == "phone")

@@ -21,7 +21,7 @@ from PIL import Image
 
 from promostack.render import fit_text, render_template
 from promostack.templates.schema import TemplateMeta
-from tests.browser.public_support import demo_slugs, seeded_templates  # noqa: F401 (fixture)
+from tests.browser.public_support import PublicSite, demo_slugs, public_site  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -65,11 +65,11 @@ def decode(png: bytes) -> np.ndarray:
 @pytest.mark.parametrize("which", ["defaults", "custom"])
 @pytest.mark.parametrize("slug", demo_slugs())
 def test_canvas_preview_matches_the_server_render(
-    page, live_server, seeded_templates, slug: str, which: str  # type: ignore[no-untyped-def]
+    page, public_site: PublicSite, slug: str, which: str  # type: ignore[no-untyped-def]
 ) -> None:
-    meta, background = seeded_templates[slug]
+    meta, background = public_site.templates[slug]
     texts = texts_for(meta, which)
-    page.goto(f"{live_server.url}/t/{slug}")
+    page.goto(f"{public_site.url}/t/{slug}")
     page.wait_for_selector("body[data-ready=true]")
     drawn = page.evaluate(DRAW_AT_1X, texts)
     assert drawn["errors"] == {}
