@@ -8,9 +8,9 @@ batch. Progress is a progress artifact updated as images finish.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from pydantic import BaseModel
 
 from promostack.bulk import rows_of
 from promostack.promo import Format

@@ -16,7 +16,14 @@ from prefect.cache_policies import NO_CACHE
 
 from promostack.bulk import BulkJob, BulkOutcome, generation_record, prepare_job, run_bulk, write_zip
 from promostack.errors import DependencyError
-from promostack.promo import Format, GenerationLog, GenerationRecord, record_generation, services_for, store_render
+from promostack.promo import (
+    Format,
+    GenerationLog,
+    GenerationRecord,
+    record_generation,
+    services_for,
+    store_render,
+)
 from promostack.runtime import current_runtime
 
 

@@ -64,7 +64,7 @@ def run_fake_funderpro(fake: FakeFunderPro | None = None) -> Iterator[FakeFunder
     fake = fake or FakeFunderPro()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             status, body = fake.answer(url.path, parse_qs(url.query))
             self.send_response(status)
