@@ -44,7 +44,10 @@ MAX_LOGO_BYTES = 5 * 1024 * 1024
 
 
 class PromoRequest(BaseModel):
-    """What a caller asks for: a template, a coupon code, texts for the other areas."""
+    """What a caller asks for: a template, a coupon code, texts for the other areas.
+
+    `template`, `code` and `format` are accepted as well as the field names (the JSON API's words).
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -24,7 +24,7 @@ from cachetools import LRUCache
 from pydantic import ValidationError
 
 from promostack.errors import InvalidInput, NotFound
-from promostack.storage import ObjectNotFound, ObjectStore
+from promostack.storage import ObjectNotFound, ObjectStore, StorageError, check_key
 from promostack.templates.schema import TemplateIndex, TemplateMeta, TemplateSummary, check_slug
 
 PREFIX = "templates/"
@@ -80,6 +80,14 @@ def load_template_dir(folder: Path) -> tuple[TemplateMeta, bytes]:
     return meta, image_path.read_bytes()
 
 
+def _safe_key(key: str) -> bool:
+    try:
+        check_key(key)
+    except StorageError:
+        return False
+    return True
+
+
 def _stamp(moment: datetime) -> str:
     # Microseconds keep two saves in the same second from overwriting each other's backup.
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -111,6 +119,8 @@ class TemplateStore:
         if cached is not None:
             return cached
         meta = parse_meta(raw)
+        if meta.slug != slug:
+            raise InvalidTemplate(f"slug: {meta_key(slug)} says its slug is {meta.slug!r}")
         with self._lock:
             self._metas[digest] = meta
         return meta
@@ -192,8 +202,16 @@ class TemplateStore:
         slug = meta.slug
         expected_prefix = f"{PREFIX}{slug}/"
         image_name = meta.image_key[len(expected_prefix) :]
-        if not meta.image_key.startswith(expected_prefix) or "/" in image_name or image_name == "meta.json":
-            raise InvalidTemplate(f"image_key: must be {expected_prefix}<file name>, got {meta.image_key!r}")
+        if (
+            not meta.image_key.startswith(expected_prefix)
+            or "/" in image_name
+            or image_name == "meta.json"
+            or not _safe_key(meta.image_key)
+        ):
+            raise InvalidTemplate(
+                f"image_key: must be {expected_prefix}<file name> with letters, digits, '.', '_' or '-', "
+                f"got {meta.image_key!r}"
+            )
         if image is not None:
             self._check_image(meta, image)
         elif not self.store.exists(meta.image_key):

@@ -88,6 +88,18 @@ def test_image_key_outside_the_template_folder_is_refused(templates) -> None:
         templates.save(bad, png(400, 200))
 
 
+def test_image_key_with_unsafe_characters_is_refused_as_bad_input(templates) -> None:
+    bad = meta().model_copy(update={"image_key": "templates/black-friday/back ground.png"})
+    with pytest.raises(InvalidTemplate, match="image_key"):
+        templates.save(bad, png(400, 200))
+
+
+def test_meta_whose_slug_disagrees_with_its_folder_is_refused(templates) -> None:
+    templates.store.put("templates/summer/meta.json", meta("winter").model_dump_json().encode())
+    with pytest.raises(InvalidTemplate, match="slug: templates/summer/meta.json says its slug is 'winter'"):
+        templates.get("summer")
+
+
 def test_invalid_meta_json_names_the_field() -> None:
     document = meta().model_dump(mode="json")
     document["text_areas"][0]["box"]["w"] = 0
