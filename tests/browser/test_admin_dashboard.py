@@ -311,6 +311,8 @@ def test_flow_runs_page_lists_runs_with_links_into_prefect(
         probe()
     log_in(page, live_server)
     page.goto(f"{live_server.url}/admin#/ops/runs")
+    page.wait_for_selector("#runs-table, #prefect-down")
+    assert not page.is_visible("#prefect-down"), page.inner_text("#prefect-down")
     page.wait_for_selector("#runs-table >> text=dashboard-screenshot-probe")
     link = page.locator("#runs-table a").first.get_attribute("href")
     assert link.startswith(f"{live_server.settings.prefect_ui_url}/runs/flow-run/")

@@ -81,13 +81,22 @@ export async function editorPage(view, [slug], shell) {
   function draw() {
     const ctx = canvas.getContext("2d");
     const scale = sizeCanvasForDisplay(canvas, state.meta);
-    if (!state.fontsReady) {
+    const backgroundOnly = () => {
       ctx.save();
       ctx.setTransform(scale, 0, 0, scale, 0, 0);
       if (state.background) ctx.drawImage(state.background, 0, 0, state.meta.width, state.meta.height);
       ctx.restore();
+    };
+    if (!state.fontsReady) {
+      backgroundOnly();
     } else {
-      state.previewErrors = drawPromo(ctx, state.meta, fonts, { background: state.background, scale }).errors;
+      try {
+        state.previewErrors = drawPromo(ctx, state.meta, fonts, { background: state.background, scale }).errors;
+      } catch (error) {
+        // A half-edited area (an empty size, say) must not take the editor down with the preview.
+        backgroundOnly();
+        state.previewErrors = { preview: `The preview cannot be drawn yet: ${error.message}` };
+      }
     }
     renderOverlay();
     renderPreviewNotes();
