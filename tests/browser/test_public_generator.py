@@ -70,6 +70,21 @@ def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
     assert script_errors == []
 
 
+def test_share_without_file_sharing_falls_back_to_a_download(
+    page, public_site: PublicSite  # type: ignore[no-untyped-def]
+) -> None:
+    meta, _ = public_site.templates["welcome-offer"]
+    open_generator(page, public_site, "welcome-offer")
+    type_and_wait_for_preview(page, "#area-code", VALID_CODE)
+    # Chromium on Linux has no Web Share API, so Share must still hand over the image.
+    assert page.evaluate("() => typeof navigator.canShare") == "undefined"
+    with page.expect_download() as download_info:
+        page.click("#share")
+    image = Image.open(download_info.value.path())
+    assert image.size == (meta.width, meta.height)
+    assert "downloaded" in page.wait_for_selector("#status.ok").inner_text()
+
+
 def test_invalid_coupon_is_refused_inline_and_nothing_downloads(
     page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
