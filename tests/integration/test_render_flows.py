@@ -155,6 +155,18 @@ def zip_names(runtime: Runtime, key: str) -> list[str]:
     return sorted(zipfile.ZipFile(io.BytesIO(runtime.store.get(key))).namelist())
 
 
+def artifacts_of(flow_run_id) -> dict[str, object]:
+    """The artifacts a flow run published in the Prefect UI, by key."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {artifact.key: artifact for artifact in found}
+
+
 class Crash(Exception):
     """Stands for the process dying part-way through a run."""
 
@@ -190,7 +202,10 @@ def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk
 
     bad = ["not a code,x", "UNKNOWN1,x", "BULK00,dup", f"{'A' * 3},{'very long headline ' * 20}"]
     LocalRegistry(bulk_runtime.sessions).add("AAA")
-    report = bulk_render(template_slug="bulk", csv_text=codes_csv(bad), workers=1, zip_key="exports/out.zip")
+    state = bulk_render(
+        template_slug="bulk", csv_text=codes_csv(bad), workers=1, zip_key="exports/out.zip", return_state=True
+    )
+    report = state.result()
     assert (report.rendered, report.skipped, report.problems, report.zip_key) == (8, 0, 4, "exports/out.zip")
     names = zip_names(bulk_runtime, "exports/out.zip")
     assert "problems.csv" in names and len(names) == 9
@@ -200,6 +215,10 @@ def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk
     recorded = events(bulk_runtime)
     assert [e.success for e in recorded].count(True) == 8 and [e.success for e in recorded].count(False) == 4
     assert {e.channel for e in recorded} == {"bulk"}
+    artifacts = artifacts_of(state.state_details.flow_run_id)
+    assert artifacts[f"bulk-{report.job_id}"].data == 100.0
+    table = artifacts["bulk-render-problems"].data
+    assert "UNKNOWN1" in table and "duplicate of line 2" in table
 
 
 def test_bulk_render_in_two_worker_processes_renders_every_code(prefect_harness, bulk_runtime) -> None:
@@ -235,8 +254,11 @@ def test_sync_copies_each_template_to_the_side_where_it_is_older(prefect_harness
     storage.save(meta("both", name="Old name"), png(400, 200))
     mirror.save(meta("both", name="New name"), png(400, 200))  # saved later: newer
 
-    report = sync_templates(mirror_dir=str(tmp_path / "mirror"))
+    state = sync_templates(mirror_dir=str(tmp_path / "mirror"), return_state=True)
+    report = state.result()
     assert (report.pushed, report.pulled, report.failed) == (["both", "only-local"], ["only-remote"], {})
+    moved = artifacts_of(state.state_details.flow_run_id)["template-sync"].data
+    assert "only-local" in moved and "newer in the mirror" in moved and "only in storage" in moved
     assert storage.get("both").name == "New name" and storage.get("both") == mirror.get("both")
     assert mirror.image("only-remote") == storage.image("only-remote")
     assert [t.slug for t in storage.index().templates] == ["both", "only-local", "only-remote"]
