@@ -13,7 +13,7 @@ from promostack.coupons.registry import LocalRegistry
 from promostack.templates.store import TemplateStore
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
 from tests.browser.public_support import seeded_templates  # noqa: F401 (fixture)
-from webapp.routes.admin_api import starter_meta
+from webapp.routes.admin_templates import starter_meta
 
 pytestmark = pytest.mark.browser
 

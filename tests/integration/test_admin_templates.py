@@ -103,7 +103,7 @@ def test_bad_uploads_are_refused_with_a_reason_and_store_nothing(
 
 def test_an_oversized_upload_is_413_and_stores_nothing(admin: tuple[TestClient, str]) -> None:
     client, token = admin
-    from webapp.routes.admin_api import MAX_IMAGE_BYTES
+    from webapp.routes.admin_templates import MAX_IMAGE_BYTES
 
     answer = upload(client, token, png()[:100] + b"\x00" * (MAX_IMAGE_BYTES + 1))
     assert answer.status_code == 413 and "too large" in answer.json()["error"]

@@ -1,0 +1,282 @@
+"""The template manager's JSON API under `/admin/api/templates` (and the fonts it offers).
+
+Uploads are checked before anything is stored (type by magic bytes, size, `open_image` for
+corrupt files and decompression bombs, at most MAX_TEMPLATE_SIDE a side); saves go through
+`TemplateStore.save`, which backs up the old meta.json and rebuilds index.json.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from promostack.errors import InvalidInput, NotFound
+from promostack.render import BadImage, available_fonts, open_image
+from promostack.render.images import DEFAULT_MAX_BYTES
+from promostack.templates.schema import MAX_TEMPLATE_SIDE, TemplateMeta, check_slug
+from promostack.templates.store import TemplateStore
+from webapp.auth import admin_api
+from webapp.context import runtime
+from webapp.routes.admin_json import error, json_body, schema_error
+
+# The store checks images with open_image's defaults; uploads are held to the same byte limit
+# and to what a template may be (at most MAX_TEMPLATE_SIDE a side).
+MAX_IMAGE_BYTES = DEFAULT_MAX_BYTES
+MAX_PIXELS = MAX_TEMPLATE_SIDE * MAX_TEMPLATE_SIDE
+# Multipart framing adds a little to the file; anything far beyond the image limit is refused unread.
+MAX_UPLOAD_BODY = MAX_IMAGE_BYTES + 64 * 1024
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}
+
+
+def _templates(request: Request) -> TemplateStore:
+    return TemplateStore(runtime(request).store)
+
+
+def _image_suffix(data: bytes) -> str | None:
+    """The file suffix for a PNG, JPEG or WebP by its magic bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return None
+
+
+def slug_from(name: str) -> str:
+    """A slug made from a template name: 'Black Friday 2026!' -> 'black-friday-2026'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+
+
+def starter_meta(slug: str, name: str, image_key: str, width: int, height: int) -> TemplateMeta:
+    """A new template's meta: one centred coupon area, hidden everywhere until it is published."""
+    w, h = max(1, width * 7 // 10), max(1, height * 18 // 100)
+    return TemplateMeta(
+        slug=slug,
+        name=name,
+        image_key=image_key,
+        width=width,
+        height=height,
+        text_areas=[
+            {
+                "id": "code",
+                "label": "Coupon code",
+                "source": "coupon",
+                "default_text": "SAVE20",
+                "box": {"x": (width - w) // 2, "y": (height - h) // 2, "w": w, "h": h},
+                "max_size": max(4, min(120, h)),
+                "min_size": max(4, min(12, h)),
+            }
+        ],
+        visibility={"web": False, "telegram": False},
+    )
+
+
+@admin_api
+async def list_templates(request: Request) -> Response:
+    """Every template (hidden ones too) and any whose meta.json cannot be read."""
+    store = _templates(request)
+    metas, broken = await run_in_threadpool(store.scan)
+    rows = [
+        {
+            "slug": m.slug,
+            "name": m.name,
+            "width": m.width,
+            "height": m.height,
+            "visibility": m.visibility.model_dump(),
+            "areas": len(m.text_areas),
+            "version": m.version,
+            "updated_at": m.updated_at.isoformat(),
+        }
+        for m in sorted(metas.values(), key=lambda m: (m.name.lower(), m.slug))
+    ]
+    return JSONResponse({"templates": rows, "broken": [{"slug": s, "error": e} for s, e in broken.items()]})
+
+
+@admin_api
+async def get_template(request: Request) -> Response:
+    """One template's meta."""
+    try:
+        meta = await run_in_threadpool(_templates(request).get, request.path_params["slug"])
+    except (NotFound, InvalidInput) as exc:
+        return error(404, str(exc))
+    return JSONResponse(meta.model_dump(mode="json"))
+
+
+@admin_api
+async def template_image(request: Request) -> Response:
+    """One template's background image (hidden templates included)."""
+    store = _templates(request)
+    try:
+        meta = await run_in_threadpool(store.get, request.path_params["slug"])
+        data = await run_in_threadpool(store.image, meta.slug, meta)
+    except (NotFound, InvalidInput) as exc:
+        return error(404, str(exc))
+    suffix = "." + meta.image_key.rsplit(".", 1)[-1].lower()
+    return Response(
+        data,
+        media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@admin_api
+async def create_template(request: Request) -> Response:
+    """A new template from an uploaded image (multipart: `image`, `name`, optional `slug`)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BODY:
+        return error(413, f"the image is too large: the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB")
+    form = await request.form(max_files=1, max_fields=10)
+    upload, name = form.get("image"), str(form.get("name") or "").strip()
+    if not isinstance(upload, UploadFile):
+        return error(400, "choose an image file to upload", field="image")
+    if not name:
+        return error(422, "give the template a name", field="name")
+    slug = str(form.get("slug") or "").strip() or slug_from(name)
+    try:
+        check_slug(slug)
+    except ValueError as exc:
+        return error(422, f"slug {slug!r}: {exc}", field="slug")
+    data = await upload.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        return error(
+            413, f"the image is too large: the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB", field="image"
+        )
+    suffix = _image_suffix(data)
+    if suffix is None:
+        return error(415, "the file is not a PNG, JPEG or WebP image", field="image")
+    try:
+        picture = await run_in_threadpool(open_image, data, max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_PIXELS)
+    except BadImage as exc:
+        return error(400, str(exc), field="image")
+    width, height = picture.size
+    if width > MAX_TEMPLATE_SIDE or height > MAX_TEMPLATE_SIDE:
+        return error(
+            422,
+            f"the image is {width}x{height}; templates are at most {MAX_TEMPLATE_SIDE} px a side",
+            field="image",
+        )
+    store = _templates(request)
+    if await run_in_threadpool(store.exists, slug):
+        return error(409, f"a template {slug!r} already exists: choose another slug", field="slug")
+    try:
+        meta = starter_meta(slug, name[:80], f"templates/{slug}/background{suffix}", width, height)
+        saved = await run_in_threadpool(store.save, meta, data)
+    except ValidationError as exc:
+        return schema_error(exc)
+    except InvalidInput as exc:
+        return error(422, str(exc))
+    return JSONResponse(saved.model_dump(mode="json"), status_code=201)
+
+
+@admin_api
+async def save_template(request: Request) -> Response:
+    """The saved meta: the edit (same slug, image and size) as the next version; 409 if it moved on."""
+    slug = request.path_params["slug"]
+    store = _templates(request)
+    try:
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("the body must be a JSON object (a template meta)")
+        current = await run_in_threadpool(store.get, slug)
+    except NotFound as exc:
+        return error(404, str(exc))
+    except InvalidInput as exc:
+        return error(400, str(exc))
+    if not isinstance(body.get("version"), int):
+        return error(422, "version: send the version of the template you edited", field="version")
+    if body["version"] != current.version:
+        return error(
+            409,
+            f"this template changed since you opened it (now version {current.version}): "
+            "reload it and redo your edit",
+        )
+    # The image and its size are the stored ones: the editor edits areas and settings, not the picture.
+    body = {
+        **body,
+        "slug": slug,
+        "image_key": current.image_key,
+        "width": current.width,
+        "height": current.height,
+        "created_at": current.created_at.isoformat(),
+    }
+    try:
+        meta = TemplateMeta.model_validate(body)
+    except ValidationError as exc:
+        return schema_error(exc)
+    try:
+        saved = await run_in_threadpool(store.save, meta)
+    except InvalidInput as exc:
+        return error(422, str(exc))
+    return JSONResponse(saved.model_dump(mode="json"))
+
+
+@admin_api
+async def set_visibility(request: Request) -> Response:
+    """The meta after showing or hiding it on the web and in Telegram (`{"web": bool, "telegram": bool}`)."""
+    store = _templates(request)
+    try:
+        body = await json_body(request)
+        current = await run_in_threadpool(store.get, request.path_params["slug"])
+    except NotFound as exc:
+        return error(404, str(exc))
+    except InvalidInput as exc:
+        return error(400, str(exc))
+    if (
+        not isinstance(body, dict)
+        or set(body) - {"web", "telegram"}
+        or not all(isinstance(v, bool) for v in body.values())
+    ):
+        return error(422, 'send {"web": true|false, "telegram": true|false}', field="visibility")
+    visibility = current.visibility.model_copy(update=body)
+    saved = await run_in_threadpool(store.save, current.model_copy(update={"visibility": visibility}))
+    return JSONResponse(saved.model_dump(mode="json"))
+
+
+@admin_api
+async def delete_template(request: Request) -> Response:
+    """204 once the template is deleted (its meta backups stay in storage)."""
+    try:
+        await run_in_threadpool(_templates(request).delete, request.path_params["slug"])
+    except (NotFound, InvalidInput) as exc:
+        return error(404, str(exc))
+    return Response(status_code=204)
+
+
+@admin_api
+async def fonts(request: Request) -> Response:
+    """The fonts a text area can use, keyed by name, with what the canvas preview needs to load them."""
+    rows = {
+        f.name: {
+            "family": f.family,
+            "style": f.style,
+            "role": f.role,
+            "url": f"/fonts/{f.name}",
+            "units_per_em": f.units_per_em,
+            "ascender": f.ascender,
+            "descender": f.descender,
+            "fallback": f.fallback,
+        }
+        for f in available_fonts()
+    }
+    return JSONResponse({"fonts": rows})
+
+
+def routes() -> list[BaseRoute]:
+    """The template manager's routes."""
+    return [
+        Route("/admin/api/templates", list_templates, methods=["GET"]),
+        Route("/admin/api/templates", create_template, methods=["POST"]),
+        Route("/admin/api/templates/{slug}", get_template, methods=["GET"]),
+        Route("/admin/api/templates/{slug}", save_template, methods=["PUT"]),
+        Route("/admin/api/templates/{slug}", delete_template, methods=["DELETE"]),
+        Route("/admin/api/templates/{slug}/image", template_image, methods=["GET"]),
+        Route("/admin/api/templates/{slug}/visibility", set_visibility, methods=["PUT"]),
+        Route("/admin/api/fonts", fonts, methods=["GET"]),
+    ]
