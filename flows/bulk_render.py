@@ -40,7 +40,7 @@ def bulk_render(
 ) -> BulkReport:
     """The report of rendering every code of the CSV with template `template_slug`."""
     job = prepare_bulk_job(template_slug, csv_text, csv_key, job_id, fmt, quality)
-    outcome = render_bulk_images(job, max(1, workers))
+    outcome = render_bulk_images(job, workers)
     key = write_bulk_zip(job, outcome, zip_key)
     if outcome.problems:
         create_table_artifact(

@@ -32,6 +32,7 @@ from promostack.templates.schema import TemplateMeta
 from promostack.templates.store import TemplateStore
 
 MAX_ROWS = 10_000
+MAX_WORKERS = 32
 JOB_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 Progress = Callable[[int, int], None]  # (images finished, images to make in this run)
@@ -192,6 +193,8 @@ def run_bulk(
     `on_row` hears about each row of this run as it is settled: rendered (with its key) or
     refused (with the problem); rows done by earlier runs are not repeated.
     """
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InvalidInput(f"workers must be 1 to {MAX_WORKERS}, got {workers}")
     done = {info.key for info in store.list(images_prefix(job.job_id))}
     todo = [row for row in job.rows if job.image_key(row.code) not in done]
     skipped = len(job.rows) - len(todo)

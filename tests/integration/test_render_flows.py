@@ -268,3 +268,21 @@ def test_sync_copies_each_template_to_the_side_where_it_is_older(prefect_harness
 
     again = sync_templates(mirror_dir=str(tmp_path / "mirror"))
     assert (again.pushed, again.pulled, again.in_step) == ([], [], ["both", "only-local", "only-remote"])
+
+
+def test_sync_reports_a_template_it_cannot_copy_and_still_copies_the_rest(prefect_harness, runtime, tmp_path) -> None:
+    from flows.sync_templates import SyncIncomplete, sync_templates
+    from promostack.storage import LocalStore
+
+    mirror = TemplateStore(LocalStore(tmp_path / "mirror"))
+    mirror.save(meta("good", name="Good"), png(400, 200))
+    # Written behind the store's back: a meta whose image is not the size it claims.
+    broken = meta("broken", name="Broken")
+    mirror.store.put("templates/broken/background.png", png(10, 10))
+    mirror.store.put("templates/broken/meta.json", broken.model_dump_json().encode())
+
+    with pytest.raises(SyncIncomplete, match="could not copy broken"):
+        sync_templates(mirror_dir=str(tmp_path / "mirror"))
+    storage = TemplateStore(runtime.store)
+    assert storage.get("good") == mirror.get("good")
+    assert not storage.exists("broken")
