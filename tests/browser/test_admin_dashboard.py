@@ -199,6 +199,7 @@ def test_toggling_visibility_on_the_list_saves_it(page, live_server: LiveServer,
     with page.expect_response(lambda r: "/toggle-check/visibility" in r.url) as answer:
         web.click()
     assert answer.value.status == 200
+    expect(page.locator("[data-slug=toggle-check] .tpl-title .pill")).to_have_text("Live")
     assert stored(live_server, "toggle-check").visibility.web is True
     assert stored(live_server, "toggle-check").visibility.telegram is False
     assert "toggle-check" in [t.slug for t in TemplateStore(live_server.runtime.store).visible("web")]

@@ -11,6 +11,10 @@ function visibilitySwitch(template, channel, label) {
     try {
       const saved = await api("PUT", `/admin/api/templates/${template.slug}/visibility`, { [channel]: input.checked });
       template.visibility = saved.visibility;
+      template.version = saved.version;
+      const live = saved.visibility.web || saved.visibility.telegram;
+      const pill = input.closest(".tpl-card")?.querySelector(".tpl-title .pill");
+      if (pill) { pill.textContent = live ? "Live" : "Hidden"; pill.classList.toggle("pill-ok", live); }
       toast(`${template.name} is ${input.checked ? "shown" : "hidden"} on ${label}.`);
     } catch (error) {
       input.checked = !input.checked;
