@@ -23,6 +23,7 @@ class FakeFunderPro:
     # code -> (valid, reason, discount_percent)
     codes: dict[str, tuple[bool, str | None, float | None]] = field(default_factory=dict)
     mode: Mode = "ok"
+    fail_next: int = 0  # answer this many requests with 503 first, then behave per `mode`
     slow_s: float = 2.0
     requests: int = 0
     base_url: str = ""
@@ -31,6 +32,9 @@ class FakeFunderPro:
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes]:
         """The status and body for one request."""
         self.requests += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return 503, b'{"error": "maintenance"}'
         if self.mode == "5xx":
             return 503, b'{"error": "maintenance"}'
         if self.mode == "429":

@@ -89,7 +89,8 @@ async def test_text_for_an_unknown_area_is_a_render_error(prefect_harness, promo
 
 @pytest.fixture
 def funderpro_down(db_url, tmp_path) -> Iterator[tuple[Runtime, FakeFunderPro]]:
-    with run_fake_funderpro(FakeFunderPro(mode="5xx")) as fake:
+    codes = {"WELCOME10": (True, None, 10.0)}
+    with run_fake_funderpro(FakeFunderPro(mode="5xx", codes=codes)) as fake:
         settings = make_settings(
             tmp_path, database_url=db_url, funderpro_product_id="prod-1", funderpro_api_base=fake.base_url
         )
@@ -109,6 +110,17 @@ async def test_funderpro_outage_is_retried_then_reported_as_unavailable(prefect_
     assert fake.requests == 3  # the first try and two retries
     [event] = events(runtime)
     assert not event.success and "CouponServiceUnavailable" in event.error
+
+
+async def test_brief_funderpro_outage_is_ridden_out_by_a_retry(prefect_harness, funderpro_down) -> None:
+    from flows.render_promo import render_promo
+
+    runtime, fake = funderpro_down
+    fake.mode, fake.fail_next = "ok", 1
+    result = await render_promo(PromoRequest(template_slug="black-friday", coupon_code="WELCOME10"))
+    assert Image.open(io.BytesIO(result.image)).size == (400, 200)
+    assert fake.requests == 2
+    assert [e.success for e in events(runtime)] == [True]
 
 
 async def test_plain_make_promo_gives_the_same_image_without_prefect(promo_runtime) -> None:
