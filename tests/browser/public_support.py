@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import uvicorn
 
+from promostack.config import Settings
 from promostack.coupons import CouponExists, LocalRegistry
 from promostack.db.migrate import upgrade
 from promostack.runtime import Runtime
@@ -23,7 +26,16 @@ from tests.conftest import make_settings
 from tests.fakes.ports import free_port
 from tests.integration.public_world import EXPIRED_CODE, VALID_CODE, demo_templates
 
-__all__ = ["EXPIRED_CODE", "VALID_CODE", "PublicSite", "demo_slugs", "public_site", "seeded_templates"]
+__all__ = [
+    "EXPIRED_CODE",
+    "VALID_CODE",
+    "PublicSite",
+    "demo_slugs",
+    "public_site",
+    "running_site",
+    "seeded_templates",
+    "site_settings",
+]
 
 Seeded = dict[str, tuple[TemplateMeta, bytes]]
 
@@ -74,15 +86,11 @@ class PublicSite:
         return self.server.runtime
 
 
-@pytest.fixture(scope="session")
-def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite]:
-    """The real app on its own loopback port and SQLite database, holding the demo templates."""
+@contextmanager
+def running_site(settings: Settings) -> Iterator[PublicSite]:
+    """The real app built from `settings` on its own loopback port, holding the demo templates."""
     from webapp.app import create_app
 
-    data_dir = tmp_path_factory.mktemp("public-live")
-    db_url = f"sqlite:///{data_dir / 'promostack.db'}"
-    upgrade(db_url)
-    settings = make_settings(data_dir, database_url=db_url)
     app = create_app(settings)
     server = _ThreadedServer(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
     thread = threading.Thread(target=server.run, name="public-uvicorn", daemon=True)
@@ -91,6 +99,22 @@ def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite
         server.should_exit = True
         pytest.fail("the public test server did not start within 60 s")
     live = LiveServer(url=f"http://127.0.0.1:{server.config.port}", app=app, settings=settings)
-    yield PublicSite(server=live, templates=seed(live.runtime))
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        yield PublicSite(server=live, templates=seed(live.runtime))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def site_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings on a freshly migrated SQLite database under `data_dir`."""
+    db_url = f"sqlite:///{data_dir / 'promostack.db'}"
+    upgrade(db_url)
+    return make_settings(data_dir, database_url=db_url, **overrides)
+
+
+@pytest.fixture(scope="session")
+def public_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite]:
+    """The real app on its own loopback port and SQLite database, holding the demo templates."""
+    with running_site(site_settings(tmp_path_factory.mktemp("public-live"))) as site:
+        yield site

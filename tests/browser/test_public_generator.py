@@ -5,6 +5,7 @@ the gallery and the generator at desktop and phone widths."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 from PIL import Image
@@ -12,7 +13,15 @@ from sqlalchemy import select
 
 from promostack.db import GenerationEvent
 from tests.browser.conftest import save_screenshot
-from tests.browser.public_support import EXPIRED_CODE, VALID_CODE, PublicSite, public_site  # noqa: F401
+from tests.browser.public_support import (  # noqa: F401 (fixture)
+    EXPIRED_CODE,
+    VALID_CODE,
+    PublicSite,
+    public_site,
+    running_site,
+    site_settings,
+)
+from tests.fakes.funderpro import FakeFunderPro, run_fake_funderpro
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
 
@@ -96,6 +105,31 @@ def test_invalid_coupon_is_refused_inline_and_nothing_downloads(
     # The coupon check on leaving the field may show the reason first; the render's answer ends it.
     assert "fix the highlighted field" in page.wait_for_selector("#status.error").inner_text()
     assert "expired" in page.inner_text("#error-code")
+    assert downloads == []
+
+
+@pytest.fixture(scope="module")
+def outage_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite]:
+    """A site whose coupon service (the fake FunderPro) answers every request with a 503."""
+    with run_fake_funderpro(FakeFunderPro(codes={"FP20": (True, None, 20.0)}, mode="5xx")) as fake:
+        settings = site_settings(
+            tmp_path_factory.mktemp("outage-live"),
+            coupon_validator="funderpro",
+            funderpro_product_id=fake.product_id,
+            funderpro_api_base=fake.base_url,
+        )
+        with running_site(settings) as site:
+            yield site
+
+
+def test_coupon_service_outage_says_so_and_nothing_downloads(page, outage_site: PublicSite) -> None:  # type: ignore[no-untyped-def]
+    open_generator(page, outage_site, "black-friday")
+    type_and_wait_for_preview(page, "#area-code", "FP20")
+    downloads: list[object] = []
+    page.on("download", lambda download: downloads.append(download))
+    page.click("#download")
+    status = page.wait_for_selector("#status.error:has-text('unavailable')")
+    assert "try again" in status.inner_text()
     assert downloads == []
 
 
