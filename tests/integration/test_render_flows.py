@@ -298,3 +298,18 @@ def test_sync_reports_a_template_it_cannot_copy_and_still_copies_the_rest(prefec
     storage = TemplateStore(runtime.store)
     assert storage.get("good") == mirror.get("good")
     assert not storage.exists("broken")
+
+
+def test_bulk_render_on_s3_with_worker_processes(prefect_harness, db_url, s3_settings) -> None:
+    from flows.bulk_render import bulk_render
+
+    rt = build_runtime(s3_settings.model_copy(update={"database_url": db_url}))
+    TemplateStore(rt.store).save(bulk_template(), png(400, 200))
+    registry = LocalRegistry(rt.sessions)
+    for code in CODES:
+        registry.add(code)
+    with install_runtime(rt):
+        report = bulk_render(template_slug="bulk", csv_text=codes_csv(), workers=2)
+    assert (report.rendered, report.problems) == (8, 0)
+    assert zip_names(rt, report.zip_key) == [f"{c}.png" for c in CODES]
+    rt.close()
