@@ -11,6 +11,7 @@ import base64
 import binascii
 import io
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from cachetools import LRUCache
@@ -165,16 +166,17 @@ def page_fonts(request: Request, meta: TemplateMeta) -> dict[str, dict[str, Any]
 
 async def _read_json(request: Request, limit: int) -> Any:
     """The parsed JSON body; ApiError 413 past `limit` bytes, 400 when it is not JSON."""
+    too_large = ApiError(413, "body_too_large", f"The request body is larger than {_size(limit)}.")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "body_too_large", f"The request body is larger than {limit // 1024} KiB.")
+        raise too_large
     chunks, size = [], 0
     try:
         # Count while streaming, so a client that lies about (or omits) its length is cut off.
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise ApiError(413, "body_too_large", f"The request body is larger than {limit // 1024} KiB.")
+                raise too_large
             chunks.append(chunk)
     except ClientDisconnect as exc:
         raise ApiError(400, "malformed_body", "The request body was cut off.") from exc
@@ -208,7 +210,7 @@ def _decode_logo(value: str | None) -> bytes | None:
     except (binascii.Error, ValueError) as exc:
         raise ApiError(400, "invalid_field", "Field 'logo': is not valid base64.", "logo") from exc
     if len(data) > MAX_LOGO_BYTES:
-        raise ApiError(413, "logo_too_large", f"The logo is larger than {MAX_LOGO_BYTES // (1024 * 1024)} MiB.", "logo")
+        raise ApiError(413, "logo_too_large", f"The logo is larger than {_size(MAX_LOGO_BYTES)}.", "logo")
     return data
 
 
@@ -303,6 +305,10 @@ async def render(request: Request) -> Response:
     return Response(result.image, media_type=result.content_type, headers={"Cache-Control": "no-store"})
 
 
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
 def _image_type(key: str) -> str:
     suffix = key.rsplit(".", 1)[-1].lower()
     return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}.get(
@@ -347,7 +353,10 @@ def _kind(exc: Exception) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _api(handler):  # type: ignore[no-untyped-def]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _api(handler: Handler) -> Handler:
     """`handler` with the API's errors turned into JSON answers."""
 
     async def endpoint(request: Request) -> Response:
