@@ -75,3 +75,22 @@ def test_gallery_preview_is_a_jpeg_thumbnail_showing_the_sample_texts(world: Pub
     changed = sum(abs(a - b) > 40 for a, b in zip(drawn, bare)) / len(drawn)
     assert changed > 0.05
     assert world.client.get("/api/templates/bot-only/preview").status_code == 404
+
+
+def test_gallery_and_images_come_from_s3_storage_too(s3_settings, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from promostack.runtime import build_runtime
+    from tests.integration.public_world import seed_templates
+    from webapp.app import create_app
+
+    settings = s3_settings.model_copy(update={"database_url": sqlite_url})
+    rt = build_runtime(settings)
+    metas = {m.slug: m for m in seed_templates(rt)}
+    rt.close()
+    with TestClient(create_app(settings)) as client:
+        slugs = [t["slug"] for t in client.get("/api/templates").json()["templates"]]
+        assert sorted(slugs) == sorted(s for s, m in metas.items() if m.visibility.web)
+        image = client.get("/api/templates/welcome-offer/image")
+        assert Image.open(io.BytesIO(image.content)).size == (metas["welcome-offer"].width, metas["welcome-offer"].height)
+        assert "Welcome offer" in client.get("/").text
