@@ -42,9 +42,12 @@ def test_generator_page_declares_the_server_fonts_and_embeds_the_meta(world: Pub
         assert data["fonts"][area["font"]]["fallback"] in data["fonts"]
 
 
-def test_unknown_or_hidden_template_page_is_404(world: PublicWorld) -> None:
-    assert world.client.get("/t/no-such-thing").status_code == 404
-    assert world.client.get("/t/bot-only").status_code == 404
+def test_unknown_or_hidden_template_page_is_a_404_page_linking_the_gallery(world: PublicWorld) -> None:
+    for slug in ("no-such-thing", "bot-only", "Not_A_Slug"):
+        page = world.client.get(f"/t/{slug}")
+        assert page.status_code == 404
+        assert f"no template called “{slug}”" in page.text
+        assert 'href="http://testserver/"' in page.text
 
 
 def test_gallery_without_templates_says_so(runtime) -> None:  # type: ignore[no-untyped-def]

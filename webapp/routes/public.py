@@ -26,11 +26,9 @@ async def home(request: Request) -> Response:
 async def generator(request: Request) -> Response:
     """The generator page of one template: fields, live canvas preview, download and share."""
     slug = request.path_params["slug"]
-    if not SLUG_RE.match(slug):
-        raise HTTPException(404, "No such template.")
-    meta = await public_template(request, slug)
+    meta = await public_template(request, slug) if SLUG_RE.match(slug) else None
     if meta is None:
-        raise HTTPException(404, "No such template.")
+        return templates.TemplateResponse(request, "public/not_found.html", {"slug": slug[:64]}, status_code=404)
     # The coupon field comes first: it is the one thing every visitor has to type.
     areas = sorted(meta.text_areas, key=lambda a: a.source != "coupon")
     fonts = page_fonts(request, meta)
