@@ -6,8 +6,10 @@ under `bulk/<job id>/images/<CODE>.<ext>` the moment it is rendered, and a run s
 whose image is already there — so a crash, a retry or a re-run never renders a code twice.
 The job id defaults to a digest of the inputs, so running the same CSV again resumes it.
 
-Rendering is CPU-bound Pillow work; with more than one worker it runs in worker processes
-(threads would share one core through the GIL), each of which stores its own images.
+Rendering is CPU-bound Pillow work; with more than one worker it runs in worker processes, so
+the parts of a render that hold the GIL cannot serialise them, and each worker stores its own
+images. Starting the workers costs a second or two (each one imports the render engine), which
+a job of a few images does not win back: use one worker for those.
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ def parse_codes_csv(text: str, meta: TemplateMeta) -> tuple[list[BulkRow], list[
     rows: list[BulkRow] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
-    for line, cells in enumerate(reader, start=2):
+    for cells in reader:
+        line = reader.line_num  # a quoted cell may span lines; report where the row ends
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
