@@ -49,11 +49,15 @@ function currentTexts() {
   return texts;
 }
 
-/** The texts the preview draws: what the server will draw, except that an empty coupon field
- *  shows the area's sample code as a placeholder (a download needs a real code anyway). */
+/** The texts the preview draws: what the server will draw — the coupon code trimmed and
+ *  upper-cased, as every validator stores it — except that an empty coupon field shows the
+ *  area's sample code as a placeholder (a download needs a real code anyway). */
 function previewTexts() {
   const texts = currentTexts();
-  if (couponArea && !texts[couponArea.id].trim()) texts[couponArea.id] = couponArea.default_text;
+  if (couponArea) {
+    const code = texts[couponArea.id].trim().toUpperCase();
+    texts[couponArea.id] = code || couponArea.default_text;
+  }
   return texts;
 }
 
