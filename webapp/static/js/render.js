@@ -171,6 +171,19 @@ function alphaOf(color) {
   return color.length === 9 ? parseInt(color.slice(7, 9), 16) : 255;
 }
 
+let scratch = null;
+
+/** One off-screen canvas of at least `width`×`height`, reused by every translucent layer (a
+ *  preview redraws on each keystroke; a fresh full-size canvas each time would churn memory). */
+function scratchCanvas(width, height) {
+  if (!scratch) scratch = document.createElement("canvas");
+  if (scratch.width !== width || scratch.height !== height) {
+    scratch.width = width;
+    scratch.height = height;
+  }
+  return scratch;
+}
+
 /**
  * Paints the shapes `shapes(ctx)` draws in `color`, the way the server does: the shapes form one
  * coverage mask, and the colour is blended through it once with its alpha. (Drawing a
@@ -184,10 +197,10 @@ function paintLayer(ctx, color, shapes) {
     shapes(ctx);
     return;
   }
-  const layer = document.createElement("canvas");
-  layer.width = ctx.canvas.width;
-  layer.height = ctx.canvas.height;
+  const layer = scratchCanvas(ctx.canvas.width, ctx.canvas.height);
   const lctx = layer.getContext("2d");
+  lctx.setTransform(1, 0, 0, 1, 0, 0);
+  lctx.clearRect(0, 0, layer.width, layer.height);
   lctx.setTransform(ctx.getTransform());
   for (const key of ["font", "textAlign", "textBaseline", "lineJoin", "lineWidth"]) lctx[key] = ctx[key];
   lctx.fillStyle = lctx.strokeStyle = opaque;
