@@ -100,6 +100,16 @@ def test_login_with_a_wrong_then_the_right_password(
     assert [p for p in problems if not p.startswith("401 POST")] == []
 
 
+def test_after_login_the_page_asked_for_opens(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/admin#/promo/coupons")
+    page.wait_for_url("**/admin/login#/promo/coupons")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#coupon-form")
+    assert page.url.endswith("/admin#/promo/coupons")
+    assert problems == []
+
+
 def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(
     page, live_server: LiveServer, problems: list[str]
 ) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,8 @@
 // toasts, a confirmation dialog and small formatters. No page logic lives here.
 
 const CSRF = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+// sessionStorage key of the dashboard page to open after log-in.
+export const AFTER_LOGIN = "promostack.after-login";
 export const PREFECT_UI = document.querySelector('meta[name="prefect-ui"]')?.content ?? "";
 
 /** An answer of the admin API that was not 2xx: `message` is the server's sentence. */
@@ -29,7 +31,7 @@ export async function api(method, url, body) {
     throw new ApiError(0, { error: "The dashboard cannot reach the server. Check your connection and try again." });
   }
   if (response.status === 401) {
-    window.location.assign("/admin/login");
+    window.location.assign(`/admin/login${window.location.hash}`);
     throw new ApiError(401, { error: "Your session has ended; log in again." });
   }
   if (response.status === 204) return null;

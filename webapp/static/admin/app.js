@@ -2,7 +2,7 @@
 //
 // A route is `#/<product>/<section>[/<id>]`; each page is an async function that fills the view
 // and may return a clean-up function (called when the page is left) and a `leave` guard.
-import { h, icon, ICONS } from "./api.js";
+import { AFTER_LOGIN, h, icon, ICONS } from "./api.js";
 import { couponsPage, emptyProductPage, runsPage, signalsPage, templatesPage } from "./pages.js";
 import { editorPage } from "./editor.js";
 
@@ -67,16 +67,21 @@ function renderChrome(route) {
   );
 }
 
-/** What pages use to set the top bar. */
-const shell = {
-  crumbs(...parts) {
-    crumbs.replaceChildren(...parts.flatMap((part, i) => {
-      const node = i === parts.length - 1 ? h("strong", {}, part.label) : h("a", { href: part.href }, part.label);
-      return i ? [h("span", { class: "sep" }, "/"), node] : [node];
-    }));
-  },
-  actions(...nodes) { actions.replaceChildren(...nodes); },
-};
+let navigation = 0;
+
+/** What the page of navigation `id` uses to set the top bar; a page left behind changes nothing. */
+function shellFor(id) {
+  return {
+    crumbs(...parts) {
+      if (id !== navigation) return;
+      crumbs.replaceChildren(...parts.flatMap((part, i) => {
+        const node = i === parts.length - 1 ? h("strong", {}, part.label) : h("a", { href: part.href }, part.label);
+        return i ? [h("span", { class: "sep" }, "/"), node] : [node];
+      }));
+    },
+    actions(...nodes) { if (id === navigation) actions.replaceChildren(...nodes); },
+  };
+}
 
 async function route() {
   const hash = window.location.hash || HOME;
@@ -91,18 +96,27 @@ async function route() {
   settledHash = hash;
   if (current.cleanup) current.cleanup();
   current = { cleanup: null, leave: null };
+  const id = ++navigation;
   setNavOpen(false);
   renderChrome(match.r);
-  shell.actions();
-  view.replaceChildren(h("div", { class: "loading" }, "Loading…"));
+  actions.replaceChildren();
+  // Each navigation renders into its own element: a slower page from an earlier navigation
+  // that finishes late fills a detached element instead of the page on screen.
+  const pageView = h("div", { class: "page" }, h("div", { class: "loading" }, "Loading…"));
+  view.replaceChildren(pageView);
   view.scrollTop = 0;
-  const result = await match.r.page(view, match.m.slice(1), shell);
-  if (settledHash === hash && result) current = { cleanup: result.cleanup || null, leave: result.leave || null };
+  const result = await match.r.page(pageView, match.m.slice(1), shellFor(id));
+  if (id === navigation && result) current = { cleanup: result.cleanup || null, leave: result.leave || null };
+  else if (result?.cleanup) result.cleanup();
 }
 
 window.addEventListener("hashchange", route);
 window.addEventListener("beforeunload", (event) => {
   if (current.leave && !current.leave(true)) { event.preventDefault(); event.returnValue = ""; }
 });
+// After log-in, open the page that was asked for before it (kept by login.js or api.js).
+const wanted = sessionStorage.getItem(AFTER_LOGIN);
+sessionStorage.removeItem(AFTER_LOGIN);
+if (wanted && (!window.location.hash || window.location.hash === HOME)) history.replaceState(null, "", wanted);
 if (!window.location.hash) history.replaceState(null, "", HOME);
 route();
