@@ -50,6 +50,18 @@ def test_oversized_body_is_413(world: PublicWorld) -> None:
     assert "larger than" in answer.json()["message"]
 
 
+def test_oversized_body_without_a_length_is_cut_off_at_the_limit(world: PublicWorld) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"code": "'
+        for _ in range(64):
+            yield b"A" * 1024
+        yield b'"}'
+
+    # A generator body goes out chunked, with no Content-Length to refuse it by.
+    answer = world.client.post("/api/coupons/validate", content=chunks(), headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+
+
 @pytest.fixture
 def funderpro() -> Iterator[FakeFunderPro]:
     """The fake FunderPro API knowing one valid code for product prod-1."""
