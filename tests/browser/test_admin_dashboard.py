@@ -169,6 +169,27 @@ def test_moving_an_area_by_dragging_it(page, live_server: LiveServer, problems: 
     assert problems == []
 
 
+def test_resizing_an_area_by_its_corner(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    seed_template(live_server, "resize-check", "Resize Check", width=800, height=500)
+    before = stored(live_server, "resize-check").area("code").box
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin#/promo/templates/resize-check")
+    page.wait_for_selector("#overlay .area-box[data-area=code].selected .handle.se")
+    handle = page.locator("#overlay .area-box[data-area=code] .handle.se").bounding_box()
+    scale = page.locator("#overlay").bounding_box()["width"] / 800
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40 * scale, y + 20 * scale, steps=6)
+    page.mouse.up()
+    page.click("#save")
+    page.wait_for_selector(".toast >> text=Saved")
+    after = stored(live_server, "resize-check").area("code").box
+    assert (after.x, after.y) == (before.x, before.y)
+    assert abs(after.w - (before.w + 40)) <= 3 and abs(after.h - (before.h + 20)) <= 3
+    assert problems == []
+
+
 def test_arrow_keys_nudge_the_selected_area(page, live_server: LiveServer, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
     seed_template(live_server, "nudge-check", "Nudge Check", width=800, height=500)
     before = stored(live_server, "nudge-check").area("code").box
