@@ -8,8 +8,8 @@ The job id defaults to a digest of the inputs, so running the same CSV again res
 
 Rendering is CPU-bound Pillow work; with more than one worker it runs in worker processes, so
 the parts of a render that hold the GIL cannot serialise them, and each worker stores its own
-images. Starting the workers costs a second or two (each one imports the render engine), which
-a job of a few images does not win back: use one worker for those.
+images. Starting a worker costs a second or two (it imports the render engine), which a few
+images do not win back, so a run starts at most one worker per `ROWS_PER_PROCESS` rows.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from promostack.templates.store import TemplateStore
 
 MAX_ROWS = 10_000
 MAX_WORKERS = 32
+ROWS_PER_PROCESS = 10
 JOB_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 Progress = Callable[[int, int], None]  # (images finished, images to make in this run)
@@ -192,7 +193,8 @@ def run_bulk(
     """The outcome of rendering every row of `job` whose image is not stored yet.
 
     Codes are checked with `validator` when given (invalid ones become problems). With
-    `workers > 1` rows render in that many processes, which rebuild the store from `settings`.
+    `workers > 1` rows render in up to that many processes (one per `ROWS_PER_PROCESS` rows to
+    render, in-process when that makes one), which rebuild the store from `settings`.
     `on_row` hears about each row of this run as it is settled: rendered (with its key) or
     refused (with the problem); rows done by earlier runs are not repeated.
     """
@@ -209,7 +211,10 @@ def run_bulk(
         for problem in refused:
             tracker.refuse(problem)
     tracker.start(len(todo))
-    if workers > 1 and len(todo) > 1:
+    # A worker process costs a second or two to start; below ROWS_PER_PROCESS rows each, the
+    # job is done sooner without it.
+    workers = min(workers, len(todo) // ROWS_PER_PROCESS)
+    if workers > 1:
         if settings is None:
             raise ValueError("run_bulk needs the settings to start worker processes")
         _render_in_processes(job, todo, settings, workers, tracker)

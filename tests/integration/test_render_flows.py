@@ -147,7 +147,7 @@ def bulk_template() -> TemplateMeta:
     )
 
 
-CODES = [f"BULK{i:02d}" for i in range(8)]
+CODES = [f"BULK{i:02d}" for i in range(20)]  # enough for two worker processes (10 rows each)
 
 
 @pytest.fixture
@@ -199,14 +199,14 @@ def test_bulk_render_resumes_after_a_crash_and_renders_only_the_rest(prefect_har
     assert len(bulk_runtime.store.list(f"bulk/{job.job_id}/images/")) == 3
 
     report = bulk_render(template_slug="bulk", csv_text=csv_text, workers=1)
-    assert (report.job_id, report.rendered, report.skipped, report.problems) == (job.job_id, 5, 3, 0)
+    assert (report.job_id, report.rendered, report.skipped, report.problems) == (job.job_id, 17, 3, 0)
     assert zip_names(bulk_runtime, report.zip_key) == [f"{c}.png" for c in CODES]
 
     assert sorted(e.coupon_code for e in events(bulk_runtime)) == CODES[3:]  # this run's renders
 
     again = bulk_render(template_slug="bulk", csv_text=csv_text, workers=1)
-    assert (again.rendered, again.skipped) == (0, 8)
-    assert len(events(bulk_runtime)) == 5
+    assert (again.rendered, again.skipped) == (0, 20)
+    assert len(events(bulk_runtime)) == 17
 
 
 def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk_runtime) -> None:
@@ -218,14 +218,14 @@ def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk
         template_slug="bulk", csv_text=codes_csv(bad), workers=1, zip_key="exports/out.zip", return_state=True
     )
     report = state.result()
-    assert (report.rendered, report.skipped, report.problems, report.zip_key) == (8, 0, 4, "exports/out.zip")
+    assert (report.rendered, report.skipped, report.problems, report.zip_key) == (20, 0, 4, "exports/out.zip")
     names = zip_names(bulk_runtime, "exports/out.zip")
-    assert "problems.csv" in names and len(names) == 9
+    assert "problems.csv" in names and len(names) == 21
     problems = zipfile.ZipFile(io.BytesIO(bulk_runtime.store.get("exports/out.zip"))).read("problems.csv").decode()
     assert "duplicate of line 2" in problems and "UNKNOWN1 is not a known coupon code" in problems
     assert "headline" in problems
     recorded = events(bulk_runtime)
-    assert [e.success for e in recorded].count(True) == 8 and [e.success for e in recorded].count(False) == 4
+    assert [e.success for e in recorded].count(True) == 20 and [e.success for e in recorded].count(False) == 4
     assert {e.channel for e in recorded} == {"bulk"}
     artifacts = artifacts_of(state.state_details.flow_run_id)
     assert artifacts[f"bulk-{report.job_id}"].data == 100.0
@@ -237,7 +237,7 @@ def test_bulk_render_in_two_worker_processes_renders_every_code(prefect_harness,
     from flows.bulk_render import bulk_render
 
     report = bulk_render(template_slug="bulk", csv_text=codes_csv(), workers=2, fmt="jpeg")
-    assert (report.rendered, report.problems) == (8, 0)
+    assert (report.rendered, report.problems) == (20, 0)
     names = zip_names(bulk_runtime, report.zip_key)
     assert names == [f"{c}.jpg" for c in CODES]
 
@@ -310,6 +310,6 @@ def test_bulk_render_on_s3_with_worker_processes(prefect_harness, db_url, s3_set
         registry.add(code)
     with install_runtime(rt):
         report = bulk_render(template_slug="bulk", csv_text=codes_csv(), workers=2)
-    assert (report.rendered, report.problems) == (8, 0)
+    assert (report.rendered, report.problems) == (20, 0)
     assert zip_names(rt, report.zip_key) == [f"{c}.png" for c in CODES]
     rt.close()
