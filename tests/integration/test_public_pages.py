@@ -25,6 +25,8 @@ def test_generator_page_has_a_field_per_text_area_with_the_coupon_first(world: P
     assert sorted(fields) == sorted(a.id for a in meta.text_areas)
     assert fields[0] == meta.coupon_area.id
     assert f'maxlength="{meta.coupon_area.max_chars}"' in page.text
+    # A shared link shows the template's thumbnail.
+    assert f'og:image" content="http://testserver/api/templates/black-friday/preview?v={meta.version}"' in page.text
 
 
 def test_generator_page_declares_the_server_fonts_and_embeds_the_meta(world: PublicWorld) -> None:
