@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -66,19 +67,26 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=200)
     parser.add_argument("--template", default="black-friday")
     parser.add_argument("--format", default="png", choices=["png", "jpeg", "webp"])
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
           f"python={platform.python_version()}")
-    print(f"bulk render of {args.codes} codes, template {args.template}, {args.format}")
+    print(f"bulk render of {args.codes} codes, template {args.template}, {args.format}, {args.rounds} rounds")
     load_before = os.getloadavg()[0]
     measure(1, 5, args.template, args.format)  # warm-up: imports, font loading
-    one = measure(1, args.codes, args.template, args.format)
-    two = measure(2, args.codes, args.template, args.format)
-    threads = measure_threads(args.codes, args.template, args.format)
+    ones: list[float] = []
+    twos: list[float] = []
+    threads: list[float] = []
+    # Alternating rounds, so a change in the machine's load hits both variants alike.
+    for _ in range(args.rounds):
+        ones.append(measure(1, args.codes, args.template, args.format))
+        twos.append(measure(2, args.codes, args.template, args.format))
+        threads.append(measure_threads(args.codes, args.template, args.format))
+    one, two, thread = statistics.median(ones), statistics.median(twos), statistics.median(threads)
     print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
-    print(f"workers=1 (baseline): {one:.1f} images/s")
-    print(f"workers=2 (processes): {two:.1f} images/s")
-    print(f"for comparison, 2 threads in one process: {threads:.1f} images/s ({threads / one:.2f}x)")
+    print(f"workers=1 (baseline): {one:.1f} images/s  (rounds: {', '.join(f'{x:.1f}' for x in ones)})")
+    print(f"workers=2 (processes): {two:.1f} images/s  (rounds: {', '.join(f'{x:.1f}' for x in twos)})")
+    print(f"for comparison, 2 threads in one process: {thread:.1f} images/s ({thread / one:.2f}x)")
     print(f"bulk_speedup: {two / one:.2f}")
 
 
