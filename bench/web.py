@@ -331,11 +331,12 @@ def main() -> None:
             # Warm up: imports, caches, the first flow run's registration.
             asyncio.run(load("warm-up", f"{url}/api/templates", 50, args.concurrency))
             asyncio.run(load("warm-up", f"{url}/api/render", 5, 1, render_body))
-            # Alternate the two in rounds, so neither gains from running second on a warmer process.
+            # Alternate the two, each first in every other round, so neither gains from its turn.
             constant, listing = Run("GET /bench/constant (base)"), Run("GET /api/templates")
-            for _ in range(ROUNDS):
-                for run, path in ((constant, "/bench/constant"), (listing, "/api/templates")):
-                    run.add(asyncio.run(load(run.name, f"{url}{path}", args.requests // ROUNDS, args.concurrency)))
+            pair = [(constant, "/bench/constant"), (listing, "/api/templates")]
+            for round_ in range(ROUNDS * 2):
+                for run, path in pair if round_ % 2 == 0 else pair[::-1]:
+                    run.add(asyncio.run(load(run.name, f"{url}{path}", args.requests // (ROUNDS * 2), args.concurrency)))
             render_1 = asyncio.run(load("POST /api/render (1 at a time)", f"{url}/api/render", args.renders // 2, 1, render_body))
             render_n = asyncio.run(
                 load("POST /api/render", f"{url}/api/render", args.renders, args.concurrency, render_body)
