@@ -155,11 +155,16 @@ def render_promo_image(
     return image, (time.perf_counter() - started) * 1000
 
 
-def store_render(store: ObjectStore, image: bytes, fmt: str, now: datetime | None = None) -> str:
-    """The key `image` was stored under: `renders/<UTC date>/<uuid>.<ext>`."""
+def render_key(fmt: str, now: datetime | None = None) -> str:
+    """A new key for a rendered image: `renders/<UTC date>/<uuid>.<ext>`."""
     now = now or datetime.now(timezone.utc)
-    key = f"renders/{now:%Y-%m-%d}/{uuid.uuid4().hex}.{EXTENSIONS[fmt]}"
-    store.put(key, image, CONTENT_TYPES[fmt])
+    return f"renders/{now:%Y-%m-%d}/{uuid.uuid4().hex}.{EXTENSIONS[fmt]}"
+
+
+def store_render(store: ObjectStore, image: bytes, key: str) -> str:
+    """`key`, after storing `image` there (the key is chosen before, so a retry overwrites)."""
+    by_extension = {ext: CONTENT_TYPES[fmt] for fmt, ext in EXTENSIONS.items()}
+    store.put(key, image, by_extension.get(key.rsplit(".", 1)[-1]))
     return key
 
 
@@ -262,7 +267,7 @@ class PromoSteps:
     """
 
     fetch_inputs: Callable[[str, str], Awaitable[PromoInputs]]
-    store_render: Callable[[bytes, str], Awaitable[str]]
+    store_render: Callable[[bytes, str], Awaitable[str]]  # (image, key) -> key
     record_generation: Callable[[GenerationRecord], Awaitable[None]]
 
 
@@ -273,8 +278,8 @@ def plain_steps(runtime: Runtime) -> PromoSteps:
     async def inputs(code: str, slug: str) -> PromoInputs:
         return await fetch_inputs(found, code, slug)
 
-    async def store(image: bytes, fmt: str) -> str:
-        return await asyncio.to_thread(store_render, runtime.store, image, fmt)
+    async def store(image: bytes, key: str) -> str:
+        return await asyncio.to_thread(store_render, runtime.store, image, key)
 
     async def record(record: GenerationRecord) -> None:
         await asyncio.to_thread(record_generation, runtime, record)
@@ -291,7 +296,7 @@ async def make_promo(runtime: Runtime, request: PromoRequest, steps: PromoSteps 
         inputs = await steps.fetch_inputs(code, request.template_slug)
         check, meta = inputs.check, inputs.meta
         image, render_ms = await asyncio.to_thread(render_promo_image, meta, inputs.background, check.code, request)
-        output_key = await steps.store_render(image, request.fmt) if request.store_output else None
+        output_key = await steps.store_render(image, render_key(request.fmt)) if request.store_output else None
     except Exception as exc:
         await _record_failure(steps, request, code, exc, render_ms)
         raise

@@ -44,9 +44,9 @@ RETRY_DEPENDENCY_ERRORS: dict[str, Any] = {
 
 
 @task(name="store-render", **RETRY_DEPENDENCY_ERRORS)
-async def store_render_task(image: bytes, fmt: str) -> str:
-    """The storage key of the stored image."""
-    return await asyncio.to_thread(store_render, current_runtime().store, image, fmt)
+async def store_render_task(image: bytes, key: str) -> str:
+    """`key`, with the image stored there (a retry overwrites the same key: no orphans)."""
+    return await asyncio.to_thread(store_render, current_runtime().store, image, key)
 
 
 @task(name="record-generation", **RETRY_DEPENDENCY_ERRORS)
