@@ -62,11 +62,14 @@ HELP = (
 USAGE = "Send <b>/promo CODE</b>, for example <code>/promo WELCOME10</code>, or <b>/promo CODE TEMPLATE</b>."
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 CHANNEL = "telegram"
-# How /promo makes the image (see the README's "Telegram bots" for the measured latencies):
-# "flow" awaits the render_promo Prefect flow, so the photo leaves after Prefect's bookkeeping;
-# "direct" runs the same steps without Prefect, sends the photo, then records a finished
-# render-promo flow run in the background. Chosen per Application in bot_data[RENDER_MODE_KEY].
-RENDER_MODE = "flow"
+# How /promo makes the image (the README's "Telegram bots" has the measured latencies):
+# "direct" runs the render_promo flow's own steps without Prefect (`make_promo`), sends the photo,
+#   then writes the generation event and records a finished render-promo flow run, so every promo
+#   still shows in the Prefect UI; Prefect being slow or down never delays or loses a photo.
+# "flow" awaits the render_promo flow itself (task retries included): the photo leaves only after
+#   Prefect's bookkeeping, which costs 2-3x the render here, and fails when Prefect's API fails.
+# Chosen per Application in bot_data[RENDER_MODE_KEY]; this is the default.
+RENDER_MODE = "direct"
 RENDER_MODE_KEY = "promo_render"
 RECORD_RETRY_PAUSES = (0.5, 1.5)  # seconds between attempts to write a generation event
 

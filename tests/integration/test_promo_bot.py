@@ -37,6 +37,7 @@ from webapp.routes.telegram import SECRET_HEADER
 TOKEN = "700100:promo-test-token"
 DEMO = Path(__file__).resolve().parents[2] / "promostack" / "templates" / "demo"
 USER = 4242
+MODES = ["flow", "direct"]
 
 pytestmark = pytest.mark.prefect
 
@@ -210,8 +211,9 @@ def test_templates_lists_the_designs_as_buttons_and_a_button_shows_a_preview(pro
     assert "Welcome offer" in preview.params["caption"]
 
 
-def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: PromoBot) -> None:
-    with promo_bot.running() as client:
+@pytest.mark.parametrize("mode", MODES)
+def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: PromoBot, mode: str) -> None:
+    with promo_bot.running(mode) as client:
         promo_bot.post(client, message_update("/promo welcome10 summer-sale"))
     [photo] = promo_bot.sent("sendPhoto")
     assert photo.params["chat_id"] == USER
@@ -227,8 +229,11 @@ def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: 
     )
 
 
-def test_promo_with_only_a_code_offers_designs_and_renders_the_pressed_one(promo_bot: PromoBot) -> None:
-    with promo_bot.running() as client:
+@pytest.mark.parametrize("mode", MODES)
+def test_promo_with_only_a_code_offers_designs_and_renders_the_pressed_one(
+    promo_bot: PromoBot, mode: str
+) -> None:
+    with promo_bot.running(mode) as client:
         promo_bot.post(client, message_update("/promo WELCOME10"))
         [offer] = promo_bot.api.wait_for("sendMessage", timeout=20)
         data = {row[0]["callback_data"] for row in offer.params["reply_markup"]["inline_keyboard"]}
@@ -240,8 +245,9 @@ def test_promo_with_only_a_code_offers_designs_and_renders_the_pressed_one(promo
     assert photo.params["caption"] == "WELCOME10 — Welcome offer"
 
 
-def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBot) -> None:
-    with promo_bot.running() as client:
+@pytest.mark.parametrize("mode", MODES)
+def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBot, mode: str) -> None:
+    with promo_bot.running(mode) as client:
         promo_bot.post(client, message_update("/promo NOSUCHCODE summer-sale"))
     [reply] = promo_bot.sent("sendMessage")
     assert "NOSUCHCODE" in reply.params["text"] and "can't be used" in reply.params["text"]
@@ -256,16 +262,18 @@ def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBo
     )
 
 
-def test_promo_with_unknown_template_names_it_and_points_at_templates(promo_bot: PromoBot) -> None:
-    with promo_bot.running() as client:
+@pytest.mark.parametrize("mode", MODES)
+def test_promo_with_unknown_template_names_it_and_points_at_templates(promo_bot: PromoBot, mode: str) -> None:
+    with promo_bot.running(mode) as client:
         promo_bot.post(client, message_update("/promo WELCOME10 no-such-design"))
     [reply] = promo_bot.sent("sendMessage")
     assert "no-such-design" in reply.params["text"] and "/templates" in reply.params["text"]
     assert promo_bot.sent("sendPhoto") == [] and [e.success for e in promo_bot.events()] == [False]
 
 
-def test_promo_whose_code_does_not_fit_says_so(promo_bot: PromoBot) -> None:
-    with promo_bot.running() as client:
+@pytest.mark.parametrize("mode", MODES)
+def test_promo_whose_code_does_not_fit_says_so(promo_bot: PromoBot, mode: str) -> None:
+    with promo_bot.running(mode) as client:
         promo_bot.post(client, message_update(f"/promo {'A' * 30} summer-sale"))
     [reply] = promo_bot.sent("sendMessage")
     assert "doesn't fit" in reply.params["text"]
@@ -286,9 +294,10 @@ def test_promo_without_a_code_explains_and_records_the_attempt(promo_bot: PromoB
     )
 
 
-def test_flood_control_waits_retry_after_and_the_photo_arrives_once(promo_bot: PromoBot) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_flood_control_waits_retry_after_and_the_photo_arrives_once(promo_bot: PromoBot, mode: str) -> None:
     promo_bot.api.fail_next("sendPhoto", 429, "Too Many Requests: retry after 1", retry_after=1)
-    with promo_bot.running() as client:
+    with promo_bot.running(mode) as client:
         promo_bot.post(client, message_update("/promo WELCOME10 summer-sale"))
     attempts = promo_bot.api.calls_of("sendPhoto", ok_only=False)
     assert [a.status for a in attempts] == [429, 200]
@@ -306,7 +315,8 @@ def test_the_webhook_answers_before_the_reply_is_sent(promo_bot: PromoBot) -> No
     assert len(promo_bot.sent("sendMessage")) == 1
 
 
-def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot, mode: str) -> None:
     from tests.fakes.funderpro import FakeFunderPro, run_fake_funderpro
 
     with run_fake_funderpro(FakeFunderPro(mode="5xx")) as funderpro:
@@ -318,7 +328,7 @@ def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot) -> None:
             }
         )
         bot = PromoBot(settings, promo_bot.api, promo_bot.secret)
-        with bot.running() as client:
+        with bot.running(mode) as client:
             bot.post(client, message_update("/promo WELCOME10 summer-sale"))
     [reply] = bot.sent("sendMessage")
     assert "can't check coupon codes right now" in reply.params["text"]
