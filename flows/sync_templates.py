@@ -2,6 +2,7 @@
 
 Per template the newest `updated_at` wins (`promostack.templates.sync.plan_sync`); copies keep
 the template's own version and time, and back up the meta they replace on the receiving side.
+A template deleted on one side after its last change is deleted on the other too.
 Both indexes are rebuilt, and a table artifact lists what moved.
 """
 
@@ -18,15 +19,16 @@ from promostack.promo import services_for
 from promostack.runtime import current_runtime
 from promostack.storage import LocalStore
 from promostack.templates.store import TemplateStore
-from promostack.templates.sync import plan_sync
-from tasks.templates import copy_template, rebuild_index, scan_templates
+from promostack.templates.sync import SyncAction, plan_sync
+from tasks.templates import apply_sync_action, rebuild_index, scan_templates
 
 
 class SyncReport(BaseModel):
-    """What one sync moved."""
+    """What one sync moved: copies and deletions pushed to storage or pulled into the mirror."""
 
     pushed: list[str]
     pulled: list[str]
+    deleted: list[str]
     in_step: list[str]
     failed: dict[str, str]
 
@@ -41,26 +43,26 @@ def sync_templates(mirror_dir: str | None = None) -> SyncReport:
     runtime = current_runtime()
     mirror = TemplateStore(LocalStore(Path(mirror_dir) if mirror_dir else runtime.settings.data_dir / "mirror"))
     remote = services_for(runtime).templates
-    local_metas, local_broken = scan_templates(mirror)
-    remote_metas, remote_broken = scan_templates(remote)
-    plan = plan_sync(local_metas, remote_metas)
+    local = scan_templates(mirror)
+    stored = scan_templates(remote)
+    plan = plan_sync(local.metas, stored.metas, local.deleted, stored.deleted)
 
     rows: list[dict[str, object]] = []
     failed: dict[str, str] = {}
-    for slug, reason in {**local_broken, **remote_broken}.items():
+    for slug, reason in {**local.broken, **stored.broken}.items():
         rows.append({"template": slug, "action": "none", "why": f"unreadable meta: {reason}"})
     for action in plan.actions:
         try:
-            copy_template(action, mirror, remote)
+            apply_sync_action(action, mirror, remote)
         except (InvalidInput, NotFound, DependencyError) as exc:
             # One bad template must not hold back the others.
             failed[action.slug] = str(exc)
-            rows.append({"template": action.slug, "action": f"{action.direction} FAILED", "why": str(exc)})
+            rows.append({"template": action.slug, "action": f"{_verb(action)} FAILED", "why": str(exc)})
             continue
         rows.append(
             {
                 "template": action.slug,
-                "action": action.direction,
+                "action": _verb(action),
                 "why": action.reason,
                 "mirror version": action.local_version,
                 "storage version": action.remote_version,
@@ -71,11 +73,12 @@ def sync_templates(mirror_dir: str | None = None) -> SyncReport:
     create_table_artifact(
         table=rows or [{"template": "-", "action": "none", "why": "everything already in step"}],
         key="template-sync",
-        description=f"{len(plan.pushes)} pushed, {len(plan.pulls)} pulled, {len(plan.in_step)} in step",
+        description=f"{len(plan.pushes)} changes pushed, {len(plan.pulls)} pulled, {len(plan.in_step)} in step",
     )
     report = SyncReport(
-        pushed=[a.slug for a in plan.pushes if a.slug not in failed],
-        pulled=[a.slug for a in plan.pulls if a.slug not in failed],
+        pushed=[a.slug for a in plan.pushes if a.slug not in failed and a.kind == "copy"],
+        pulled=[a.slug for a in plan.pulls if a.slug not in failed and a.kind == "copy"],
+        deleted=[a.slug for a in plan.actions if a.slug not in failed and a.kind == "delete"],
         in_step=plan.in_step,
         failed=failed,
     )
@@ -83,3 +86,9 @@ def sync_templates(mirror_dir: str | None = None) -> SyncReport:
     if failed:
         raise SyncIncomplete(f"could not copy {', '.join(sorted(failed))}: {failed}")
     return report
+
+
+def _verb(action: SyncAction) -> str:
+    if action.kind == "delete":
+        return "delete from storage" if action.direction == "push" else "delete from the mirror"
+    return action.direction

@@ -6,6 +6,7 @@ Layout (the same on the local folder, S3, and the local mirror):
     templates/<slug>/meta.json                         one template
     templates/<slug>/<image>                           its background image
     templates/<slug>/backups/meta-<UTC stamp>.json     every meta.json that was replaced
+    templates/<slug>/deleted.json                      left by a delete, for the template sync
 
 A save backs up the old meta first, then writes the image, then the meta, then the index, so a
 crash part-way leaves either the old template or the new one readable, never a meta pointing
@@ -15,6 +16,7 @@ at a missing image.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +49,11 @@ class InvalidTemplate(InvalidInput):
 def meta_key(slug: str) -> str:
     """The storage key of `slug`'s meta.json."""
     return f"{PREFIX}{slug}/meta.json"
+
+
+def tombstone_key(slug: str) -> str:
+    """The storage key of the marker a delete leaves for `slug`."""
+    return f"{PREFIX}{slug}/deleted.json"
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -235,23 +242,45 @@ class TemplateStore:
             suffix = Path(image_name).suffix.lower()
             self.store.put(meta.image_key, image, _CONTENT_TYPES.get(suffix))
         self.store.put(meta_key(slug), meta.model_dump_json(indent=2).encode(), "application/json")
+        if old_raw is None:
+            self.store.delete(tombstone_key(slug))  # saved again after a delete: no longer deleted
         if rebuild:
             self.rebuild_index()
         return meta
 
     def delete(self, slug: str) -> None:
-        """Remove template `slug` (its backups stay, plus one of the meta it had)."""
+        """Remove template `slug`: its backups stay, plus one of its meta and a deletion marker.
+
+        The marker (`templates/<slug>/deleted.json`) tells the template sync the template was
+        deleted here, rather than never copied here; a later save of the slug removes it.
+        """
         slug = self._slug(slug)
         old_raw = self._raw_meta(slug)
         if old_raw is None:
             raise TemplateNotFound(slug)
         now = datetime.now(timezone.utc)
         self.store.put(f"{PREFIX}{slug}/backups/meta-{_stamp(now)}.json", old_raw, "application/json")
-        for info in self.store.list(f"{PREFIX}{slug}/"):
-            if "/backups/" not in info.key and info.key != meta_key(slug):
-                self.store.delete(info.key)
+        # The marker goes before the removal: a crash in between leaves a template that still
+        # exists (and can be deleted again), never a deleted one without its marker.
+        marker = json.dumps({"slug": slug, "deleted_at": now.isoformat()}).encode()
+        self.store.put(tombstone_key(slug), marker, "application/json")
         self.store.delete(meta_key(slug))
+        for info in self.store.list(f"{PREFIX}{slug}/"):
+            if "/backups/" not in info.key and info.key != tombstone_key(slug):
+                self.store.delete(info.key)
         self.rebuild_index()
+
+    def deletions(self) -> dict[str, datetime]:
+        """When each deleted (and not saved since) template was deleted, by slug."""
+        found: dict[str, datetime] = {}
+        for info in self.store.list(PREFIX):
+            parts = info.key.split("/")
+            if len(parts) == 3 and parts[2] == "deleted.json":
+                try:
+                    found[parts[1]] = datetime.fromisoformat(json.loads(self.store.get(info.key))["deleted_at"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # an unreadable marker is ignored: the template then counts as absent
+        return found
 
     def rebuild_index(self) -> TemplateIndex:
         """The index rebuilt from every readable meta, written to index.json."""

@@ -282,6 +282,29 @@ def test_sync_copies_each_template_to_the_side_where_it_is_older(prefect_harness
     assert (again.pushed, again.pulled, again.in_step) == ([], [], ["both", "only-local", "only-remote"])
 
 
+def test_template_deleted_in_storage_stays_deleted_and_leaves_the_mirror(prefect_harness, runtime, tmp_path) -> None:
+    from flows.sync_templates import sync_templates
+    from promostack.storage import LocalStore
+
+    mirror = TemplateStore(LocalStore(tmp_path / "mirror"))
+    storage = TemplateStore(runtime.store)
+    storage.save(meta("gone", name="Gone"), png(400, 200))
+    storage.save(meta("kept", name="Kept"), png(400, 200))
+    sync_templates(mirror_dir=str(tmp_path / "mirror"))
+    assert mirror.exists("gone")
+
+    storage.delete("gone")  # an admin deletes it
+    report = sync_templates(mirror_dir=str(tmp_path / "mirror"))
+    assert (report.deleted, report.pushed) == (["gone"], [])
+    assert not storage.exists("gone") and not mirror.exists("gone")
+    assert [t.slug for t in mirror.index().templates] == ["kept"]
+    assert mirror.backups("gone")  # the mirror's copy is backed up, not lost
+
+    storage.save(meta("gone", name="Back again"), png(400, 200))  # saved anew: it returns
+    assert sync_templates(mirror_dir=str(tmp_path / "mirror")).pulled == ["gone"]
+    assert mirror.get("gone").name == "Back again"
+
+
 def test_sync_reports_a_template_it_cannot_copy_and_still_copies_the_rest(prefect_harness, runtime, tmp_path) -> None:
     from flows.sync_templates import SyncIncomplete, sync_templates
     from promostack.storage import LocalStore

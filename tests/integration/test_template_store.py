@@ -152,3 +152,11 @@ def test_visible_lists_only_templates_shown_on_that_channel(templates) -> None:
     templates.save(meta("both", name="Both"), png(400, 200))
     assert [t.slug for t in templates.visible("web")] == ["both", "web-only"]
     assert [t.slug for t in templates.visible("telegram")] == ["both"]
+
+
+def test_delete_leaves_a_marker_with_its_time_until_the_slug_is_saved_again(templates) -> None:
+    templates.save(meta(), png(400, 200))
+    templates.delete("black-friday")
+    assert list(templates.deletions()) == ["black-friday"]
+    templates.save(meta(), png(400, 200))
+    assert templates.deletions() == {} and templates.get("black-friday").version == 1

@@ -56,3 +56,20 @@ def test_plan_covers_every_slug_once() -> None:
     remote = {"b": meta("b"), "c": meta("c")}
     plan = plan_sync(local, remote)
     assert sorted(a.slug for a in plan.actions) + plan.in_step == ["a", "b", "c"]
+
+
+def test_template_deleted_in_storage_after_its_last_change_is_deleted_from_the_mirror() -> None:
+    plan = plan_sync({"a": meta("a", minutes=1)}, {}, remote_deleted={"a": T0 + timedelta(minutes=5)})
+    assert [(a.slug, a.direction, a.kind) for a in plan.actions] == [("a", "pull", "delete")]
+
+
+def test_template_deleted_in_the_mirror_is_deleted_from_storage() -> None:
+    plan = plan_sync({}, {"a": meta("a")}, local_deleted={"a": T0 + timedelta(minutes=1)})
+    assert [(a.slug, a.direction, a.kind, a.reason) for a in plan.actions] == [
+        ("a", "push", "delete", "deleted in the mirror")
+    ]
+
+
+def test_template_changed_after_the_other_side_deleted_it_is_copied_back() -> None:
+    plan = plan_sync({"a": meta("a", minutes=10)}, {}, remote_deleted={"a": T0 + timedelta(minutes=5)})
+    assert [(a.slug, a.direction, a.kind) for a in plan.actions] == [("a", "push", "copy")]
