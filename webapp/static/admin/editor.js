@@ -112,19 +112,29 @@ export async function editorPage(view, [slug], shell) {
 
   // --- the overlay: boxes you can move, resize and draw -------------------------------------
 
+  // Boxes are kept per area id and updated in place: replacing them on every frame would pull
+  // the element out from under a pointer (or a test) in the middle of a drag.
+  const boxes = new Map();
   function renderOverlay() {
     const { width, height } = state.meta;
-    overlay.replaceChildren(...state.meta.text_areas.map((area) => {
-      const box = h("div", {
-        class: `area-box${area.id === state.selected ? " selected" : ""}${state.errors[area.id] || state.previewErrors[area.id] ? " has-error" : ""}`,
-        dataset: { area: area.id },
-      },
-      h("span", { class: "area-tag" }, area.label || area.id),
-      ...["nw", "ne", "sw", "se"].map((corner) => h("span", { class: `handle ${corner}`, dataset: { corner } })));
+    const seen = new Set();
+    for (const area of state.meta.text_areas) {
+      let box = boxes.get(area.id);
+      if (!box) {
+        box = h("div", { class: "area-box", dataset: { area: area.id } }, h("span", { class: "area-tag" }),
+          ...["nw", "ne", "sw", "se"].map((corner) => h("span", { class: `handle ${corner}`, dataset: { corner } })));
+        boxes.set(area.id, box);
+        overlay.append(box);
+      }
+      box.classList.toggle("selected", area.id === state.selected);
+      box.classList.toggle("has-error", Boolean(state.errors[area.id] || state.previewErrors[area.id]));
+      box.querySelector(".area-tag").textContent = area.label || area.id;
       placeBox(box, area.box, width, height);
-      return box;
-    }));
-    if (drag?.mode === "draw" && drag.box) overlay.append(drag.element);
+      seen.add(area.id);
+    }
+    for (const [id, box] of boxes) {
+      if (!seen.has(id)) { box.remove(); boxes.delete(id); }
+    }
   }
 
   function placeBox(element, box, width, height) {
