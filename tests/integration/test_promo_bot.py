@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from pydantic import SecretStr
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -393,3 +394,22 @@ def test_direct_mode_invalid_coupon_records_a_failed_event_and_run(promo_bot: Pr
     assert [(e.success, e.coupon_code) for e in promo_bot.events()] == [(False, "NOSUCHCODE")]
     [run] = _flow_runs_of(str(user))
     assert run.state.is_failed() and "InvalidCoupon" in run.state.message
+
+
+def test_each_bot_has_its_own_route_secret_and_application(promo_bot: PromoBot) -> None:
+    forex_token = "700400:forex-test-token"
+    settings = promo_bot.settings.model_copy(update={"forex_bot_token": SecretStr(forex_token)})
+    forex_secret = webhook_secret(settings, find_bot(settings, "forex"))
+    bot = PromoBot(settings, promo_bot.api, promo_bot.secret)
+    with bot.running() as client:
+        # The promo bot's secret opens only the promo bot's route.
+        wrong = client.post(
+            "/telegram/forex/webhook", json=message_update("/start"), headers={SECRET_HEADER: bot.secret}
+        )
+        right = client.post(
+            "/telegram/forex/webhook", json=message_update("/start"), headers={SECRET_HEADER: forex_secret}
+        )
+    assert (wrong.status_code, right.status_code) == (403, 200)
+    replies = bot.api.calls_of("sendMessage")
+    assert replies and {c.token for c in replies} == {forex_token}  # answered by the forex bot
+    assert bot.users() == []  # the promo bot's audience is untouched
