@@ -12,6 +12,17 @@ export WEB_HOST="${WEB_HOST:-127.0.0.1}" WEB_PORT="${WEB_PORT:-8000}"
 # The Prefect server's own database: Postgres whenever one is configured, else SQLite.
 eval "$(.venv/bin/python -m deployments.local_env)"
 
+# The dashboard needs a password. Without ADMIN_PASSWORD (environment or .env), the embedded
+# mode makes one for this machine, keeps it in var/admin-password and prints it below.
+if [ -z "${ADMIN_PASSWORD:-}" ] && ! grep -qs '^ADMIN_PASSWORD=' .env; then
+  [ -s var/admin-password ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))' > var/admin-password
+  chmod 600 var/admin-password
+  export ADMIN_PASSWORD="$(cat var/admin-password)"
+  PASSWORD_NOTE="admin password: $ADMIN_PASSWORD (generated, kept in var/admin-password; set ADMIN_PASSWORD to choose your own)"
+else
+  PASSWORD_NOTE="admin password: the ADMIN_PASSWORD you configured"
+fi
+
 .venv/bin/python -m cli.main db upgrade
 .venv/bin/python -m cli.main seed-demo
 
@@ -19,7 +30,7 @@ cat <<MSG
 
   PromoStack is starting.
     web app    http://$WEB_HOST:$WEB_PORT/
-    dashboard  http://$WEB_HOST:$WEB_PORT/admin
+    dashboard  http://$WEB_HOST:$WEB_PORT/admin   ($PASSWORD_NOTE)
     Prefect UI http://127.0.0.1:4200/
   Ctrl-C stops everything.
 
