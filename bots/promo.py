@@ -1,9 +1,10 @@
 """The promo bot's handlers: /start, /help, /templates, /promo CODE [TEMPLATE], and the buttons.
 
-Handlers are thin: they read the command, call the `render_promo` flow (which validates the coupon,
-renders and records the generation event) or the audience functions, and reply. Every error a user
-can cause gets a friendly sentence; anything else is logged with the update's context and answered
-with an apology, never a stack trace.
+Handlers are thin: they read the command, make the image with the `render-promo` steps (validate
+the coupon, load the template, render, record the generation event — see `RENDER_MODE` for how
+Prefect is involved) or call the audience functions, and reply. Every error a user can cause gets a
+friendly sentence; anything else is logged with the update's context and answered with an apology,
+never a stack trace.
 
 Callback data (64 bytes at most, so it is stateless and any web instance can answer the press):
 `r|<CODE>|<slug>` renders CODE on template slug; `t|<slug>` shows the template's preview.
@@ -288,6 +289,9 @@ async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: 
     except (InvalidCoupon, TemplateNotFound, CouponServiceUnavailable, RenderError) as exc:
         error = exc
         await context.bot.send_message(chat.id, _why_not(exc, code, slug), parse_mode=ParseMode.HTML)
+    except Exception as exc:
+        error = exc  # the error handler logs it and apologises; the run is recorded as failed
+        raise
     else:
         name = await asyncio.to_thread(_template_name, context, slug)
         await context.bot.send_photo(chat.id, photo=result.image, caption=f"{code} — {name}")

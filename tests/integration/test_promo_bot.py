@@ -413,3 +413,14 @@ def test_each_bot_has_its_own_route_secret_and_application(promo_bot: PromoBot) 
     replies = bot.api.calls_of("sendMessage")
     assert replies and {c.token for c in replies} == {forex_token}  # answered by the forex bot
     assert bot.users() == []  # the promo bot's audience is untouched
+
+
+def test_direct_mode_records_an_unexpected_failure_as_a_failed_run(promo_bot: PromoBot) -> None:
+    user = 5350 + (1 if "postgres" in promo_bot.settings.sqlalchemy_url else 0)
+    build_store(promo_bot.settings).put("templates/summer-sale/meta.json", b"{broken", "application/json")
+    with promo_bot.running(mode="direct") as client:
+        promo_bot.post(client, message_update("/promo WELCOME10 summer-sale", user_id=user))
+    assert "something went wrong" in promo_bot.sent("sendMessage")[0].params["text"]
+    assert [e.success for e in promo_bot.events()] == [False]
+    [run] = _flow_runs_of(str(user))
+    assert run.state.is_failed() and "InvalidTemplate" in run.state.message
