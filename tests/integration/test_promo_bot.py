@@ -424,3 +424,14 @@ def test_direct_mode_records_an_unexpected_failure_as_a_failed_run(promo_bot: Pr
     assert [e.success for e in promo_bot.events()] == [False]
     [run] = _flow_runs_of(str(user))
     assert run.state.is_failed() and "InvalidTemplate" in run.state.message
+
+
+def test_a_bot_that_could_not_reach_telegram_at_start_answers_503_then_recovers(promo_bot: PromoBot) -> None:
+    # getMe fails at start-up and on the first webhook call, then Telegram is back.
+    promo_bot.api.fail_next("getMe", 500, "Internal Server Error", times=2)
+    with promo_bot.running() as client:
+        assert client.get("/healthz").status_code == 200  # the web app itself is up
+        first = promo_bot.post(client, message_update("/help"))
+        second = promo_bot.post(client, message_update("/help"))
+    assert (first.status_code, second.status_code) == (503, 200)
+    assert len(promo_bot.sent("sendMessage")) == 1  # only the accepted update was answered
