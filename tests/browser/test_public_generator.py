@@ -133,6 +133,38 @@ def test_coupon_service_outage_says_so_and_nothing_downloads(page, outage_site: 
     assert downloads == []
 
 
+@pytest.fixture(scope="module")
+def codeless_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublicSite]:
+    """A site with a template that does not show the coupon code (no coupon area)."""
+    from promostack.templates.store import TemplateStore
+    from tests.integration.public_world import hidden_template
+
+    meta, image = hidden_template()
+    meta = meta.model_copy(
+        update={
+            "slug": "no-code-shown",
+            "image_key": "templates/no-code-shown/background.png",
+            "text_areas": [meta.text_areas[0].model_copy(update={"id": "line", "source": "text", "default_text": "Hi"})],
+            "visibility": meta.visibility.model_copy(update={"web": True}),
+        }
+    )
+    with running_site(site_settings(tmp_path_factory.mktemp("codeless-live"))) as site:
+        TemplateStore(site.runtime.store).save(meta, image)
+        yield site
+
+
+def test_a_template_without_a_coupon_area_still_asks_for_the_code(
+    page, codeless_site: PublicSite  # type: ignore[no-untyped-def]
+) -> None:
+    open_generator(page, codeless_site, "no-code-shown")
+    page.click("#download")
+    assert "Type your coupon code" in page.wait_for_selector("#error-coupon:not([hidden])").inner_text()
+    page.fill("#coupon-code", VALID_CODE)
+    with page.expect_download() as download_info:
+        page.click("#download")
+    assert Image.open(download_info.value.path()).size == (320, 160)
+
+
 def test_empty_coupon_asks_for_one_before_calling_the_server(
     page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:

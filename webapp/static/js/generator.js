@@ -17,6 +17,10 @@ const logoInput = document.getElementById("logo");
 const logoClear = document.getElementById("logo-clear");
 const inputs = [...form.querySelectorAll("[data-area]")];
 const couponArea = meta.text_areas.find((a) => a.source === "coupon");
+// The code is typed into the coupon area's field, or into a field of its own when the template
+// does not show the code (the server validates it all the same).
+const codeInput = document.getElementById(couponArea ? `area-${couponArea.id}` : "coupon-code");
+const codeErrorId = couponArea ? couponArea.id : "coupon";
 
 const state = { background: null, logo: null, logoFile: null, ready: false, drawQueued: false, busy: false };
 
@@ -38,10 +42,15 @@ function setFieldError(areaId, text) {
 
 function clearFieldErrors() {
   for (const area of meta.text_areas) setFieldError(area.id, "");
+  setFieldError("coupon", "");
   setFieldError("logo", "");
 }
 
 // --- preview ----------------------------------------------------------------------------------
+
+function currentCode() {
+  return codeInput.value.trim();
+}
 
 function currentTexts() {
   const texts = {};
@@ -96,7 +105,7 @@ async function apiError(response) {
 function showApiError(error) {
   const field = error.field || "";
   let areaId = null;
-  if (field === "code" && couponArea) areaId = couponArea.id;
+  if (field === "code") areaId = codeErrorId;
   else if (field.startsWith("texts.")) areaId = field.slice("texts.".length);
   else if (field === "logo") areaId = "logo";
   if (areaId && setFieldError(areaId, error.message)) {
@@ -118,7 +127,7 @@ function readAsDataUrl(file) {
 /** The finished PNG from the server (which validates the coupon and records the download). */
 async function renderOnServer() {
   const texts = currentTexts();
-  const code = couponArea ? texts[couponArea.id].trim() : "";
+  const code = currentCode();
   if (couponArea) delete texts[couponArea.id];
   const body = { template: meta.slug, code, texts, format: "png", channel: "web" };
   if (state.logoFile) body.logo = await readAsDataUrl(state.logoFile);
@@ -137,7 +146,7 @@ async function renderOnServer() {
 }
 
 function fileName() {
-  const code = couponArea ? currentTexts()[couponArea.id].trim() : "";
+  const code = currentCode();
   const safe = code.replace(/[^A-Za-z0-9_-]+/g, "").slice(0, 40);
   return `${meta.slug}${safe ? `-${safe}` : ""}.png`;
 }
@@ -158,10 +167,10 @@ function saveBlob(blob, name) {
 function blockedLocally() {
   clearFieldErrors();
   drawNow();
-  if (couponArea && !currentTexts()[couponArea.id].trim()) {
-    setFieldError(couponArea.id, "Type your coupon code first.");
+  if (!currentCode()) {
+    setFieldError(codeErrorId, "Type your coupon code first.");
     setStatus("Your coupon code is missing.", "error");
-    document.getElementById(`area-${couponArea.id}`).focus();
+    codeInput.focus();
     return true;
   }
   const invalid = form.querySelector(".field.invalid");
@@ -227,8 +236,7 @@ async function share() {
 // --- the coupon check as you leave the field ---------------------------------------------------
 
 async function checkCoupon() {
-  if (!couponArea) return;
-  const code = currentTexts()[couponArea.id].trim();
+  const code = currentCode();
   if (!code) return;
   try {
     const response = await fetch("/api/coupons/validate", {
@@ -243,12 +251,12 @@ async function checkCoupon() {
     }
     const check = await response.json();
     // Typed on meanwhile, or a download started (its own answer says more): stay quiet.
-    if (currentTexts()[couponArea.id].trim() !== code || state.busy) return;
+    if (currentCode() !== code || state.busy) return;
     if (check.valid) {
-      setFieldError(couponArea.id, "");
+      setFieldError(codeErrorId, "");
       setStatus(check.discount ? `Coupon ${check.code} is valid: ${check.discount}% off.` : `Coupon ${check.code} is valid.`, "ok");
     } else {
-      setFieldError(couponArea.id, check.reason || "This coupon is not valid.");
+      setFieldError(codeErrorId, check.reason || "This coupon is not valid.");
     }
   } catch {
     // Offline: the download will say so; the preview keeps working.
@@ -294,7 +302,7 @@ function clearLogo() {
 
 async function start() {
   for (const input of inputs) input.addEventListener("input", queueDraw);
-  if (couponArea) document.getElementById(`area-${couponArea.id}`).addEventListener("change", checkCoupon);
+  codeInput.addEventListener("change", checkCoupon);
   form.addEventListener("submit", download);
   shareButton.addEventListener("click", share);
   if (logoInput) {
