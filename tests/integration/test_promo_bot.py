@@ -435,3 +435,18 @@ def test_a_bot_that_could_not_reach_telegram_at_start_answers_503_then_recovers(
         second = promo_bot.post(client, message_update("/help"))
     assert (first.status_code, second.status_code) == (503, 200)
     assert len(promo_bot.sent("sendMessage")) == 1  # only the accepted update was answered
+
+
+def test_an_oversized_body_is_refused_unread(promo_bot: PromoBot) -> None:
+    huge = b'{"update_id": 1, "padding": "' + b"x" * (1024 * 1024) + b'"}'
+    with promo_bot.running() as client:
+        declared = client.post(
+            "/telegram/promo/webhook", content=huge, headers={SECRET_HEADER: promo_bot.secret}
+        )
+        streamed = client.post(
+            "/telegram/promo/webhook",
+            content=iter([huge[:1000], huge[1000:]]),
+            headers={SECRET_HEADER: promo_bot.secret},
+        )
+    assert (declared.status_code, streamed.status_code) == (413, 413)
+    assert [c.method for c in promo_bot.api.calls] == ["getMe"]

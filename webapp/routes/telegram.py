@@ -46,9 +46,12 @@ async def webhook(request: Request) -> Response:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_UPDATE_BYTES:
         return _error(413, "update too large")
-    body = await request.body()
-    if len(body) > MAX_UPDATE_BYTES:
-        return _error(413, "update too large")
+    # Read in chunks with a cap, so a body without a Content-Length cannot fill the memory.
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_UPDATE_BYTES:
+            return _error(413, "update too large")
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
