@@ -336,3 +336,14 @@ def test_bulk_render_on_s3_with_worker_processes(prefect_harness, db_url, s3_set
     assert (report.rendered, report.problems) == (20, 0)
     assert zip_names(rt, report.zip_key) == [f"{c}.png" for c in CODES]
     rt.close()
+
+
+def test_bulk_render_reads_the_csv_from_storage_and_names_a_missing_one(prefect_harness, bulk_runtime) -> None:
+    from flows.bulk_render import bulk_render
+    from promostack.errors import InvalidInput
+
+    bulk_runtime.store.put("uploads/codes.csv", codes_csv().encode())
+    report = bulk_render(template_slug="bulk", csv_key="uploads/codes.csv", workers=1)
+    assert (report.rendered, report.problems) == (20, 0)
+    with pytest.raises(InvalidInput, match="csv_key: nothing is stored at 'uploads/none.csv'"):
+        bulk_render(template_slug="bulk", csv_key="uploads/none.csv")
