@@ -17,7 +17,6 @@ bot not admin, bad token): retrying cannot help.
 
 from __future__ import annotations
 
-
 import httpx
 from telegram import LinkPreviewOptions, ReplyParameters
 from telegram.error import (

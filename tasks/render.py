@@ -15,7 +15,6 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
 from promostack.bulk import BulkJob, BulkOutcome, generation_record, prepare_job, run_bulk, write_zip
-from promostack.errors import DependencyError
 from promostack.promo import (
     Format,
     GenerationLog,
@@ -25,12 +24,7 @@ from promostack.promo import (
     store_render,
 )
 from promostack.runtime import current_runtime
-
-
-def retry_on_dependency_error(task: Any, task_run: Any, state: Any) -> bool:
-    """True when the failed run raised a `DependencyError` (retry), False for anything else."""
-    return isinstance(state.data, DependencyError)
-
+from tasks.retries import retry_on_dependency_error
 
 # Options of every task here: dependency failures retried, nothing cached or persisted.
 RETRY_DEPENDENCY_ERRORS: dict[str, Any] = {

@@ -19,7 +19,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from sqlalchemy.exc import OperationalError
 
-from tasks.forex_channel import ChannelRejected, ForexChannel, PostNotSent
 from promostack.errors import DependencyError
 from promostack.marketdata import build_candle_source
 from promostack.runtime import current_runtime
@@ -29,14 +28,12 @@ from promostack.signals.lifecycle import resolve
 from promostack.signals.messages import close_text, signal_text
 from promostack.signals.params import StrategyParams
 from promostack.signals.strategy import TrendStrategy
+from tasks.forex_channel import ChannelRejected, ForexChannel, PostNotSent
+from tasks.retries import retry_on_dependency_error
 
 #: A closing reply older than this is not sent late (e.g. when the bot was only just configured).
 CLOSE_POST_MAX_AGE = timedelta(hours=24)
 
-
-def retry_on_dependency_error(task: Any, task_run: Any, state: Any) -> bool:
-    """True when the failed run raised a `DependencyError` (retry), False for anything else."""
-    return isinstance(state.data, DependencyError)
 
 
 _NO_CACHE = {"cache_policy": NO_CACHE, "persist_result": False}
@@ -241,6 +238,5 @@ __all__ = [
     "post_recap",
     "post_signal",
     "record_new_signal",
-    "retry_on_dependency_error",
     "settle_open_signals",
 ]
