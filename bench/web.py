@@ -27,15 +27,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
+import httpx
+
+# The project's packages are imported inside functions, once the checkout is on the path.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
 
 ROUNDS = 3
 TEMPLATE = "summer-sale"

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,7 +54,7 @@ def seed(runtime: Runtime) -> Seeded:
         stored = store.get(meta.slug) if store.exists(meta.slug) else store.save(meta, image)
         seeded[meta.slug] = (stored, image)
     registry = LocalRegistry(runtime.sessions)
-    for code, expires in ((VALID_CODE, None), (EXPIRED_CODE, datetime.now(timezone.utc) - timedelta(days=1))):
+    for code, expires in ((VALID_CODE, None), (EXPIRED_CODE, datetime.now(UTC) - timedelta(days=1))):
         try:
             registry.add(code, discount=10, expires_at=expires)
         except CouponExists:

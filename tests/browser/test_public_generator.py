@@ -4,7 +4,6 @@ the gallery and the generator at desktop and phone widths."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 import pytest
@@ -71,8 +70,8 @@ def test_download_gives_the_png_at_template_size_and_counts_a_web_generation(
         page.click("#download")
     download = download_info.value
     assert download.suggested_filename == f"summer-sale-{VALID_CODE.lower()}.png"
-    image = Image.open(io.BytesIO(open(download.path(), "rb").read()))
-    image.load()
+    with Image.open(download.path()) as image:
+        image.load()
     assert image.format == "PNG" and image.size == (meta.width, meta.height)
     page.wait_for_selector("#status.ok")
     assert len(web_events(public_site, "summer-sale")) == before + 1

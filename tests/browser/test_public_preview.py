@@ -116,6 +116,11 @@ FEATURE_TEXTS = {
 }
 
 
+def data_url(png: bytes) -> str:
+    """`png` as a data: URL the page can load."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 def png_bytes(image: Image.Image) -> bytes:
     """`image` as PNG bytes."""
     out = io.BytesIO()
@@ -162,10 +167,9 @@ def test_canvas_matches_the_server_on_stroke_shadow_alpha_alignment_and_logos(
     meta, background, logo = feature_template(fit)
     page.goto(f"{public_site.url}/t/summer-sale")  # any page of ours: the engine and the fonts
     page.wait_for_selector("body[data-ready=true]")
-    as_url = lambda data: "data:image/png;base64," + base64.b64encode(data).decode()  # noqa: E731
     drawn = page.evaluate(
         DRAW_GIVEN_AT_1X,
-        {"meta": meta.model_dump(mode="json"), "texts": FEATURE_TEXTS, "background": as_url(background), "logo": as_url(logo)},
+        {"meta": meta.model_dump(mode="json"), "texts": FEATURE_TEXTS, "background": data_url(background), "logo": data_url(logo)},
     )
     assert drawn["errors"] == {}
     for area in meta.text_areas:

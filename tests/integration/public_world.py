@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -76,7 +76,7 @@ def open_world(runtime: Runtime) -> Iterator[PublicWorld]:
     metas = seed_templates(runtime)
     registry = LocalRegistry(runtime.sessions)
     registry.add(VALID_CODE, discount=10)
-    registry.add(EXPIRED_CODE, expires_at=datetime.now(timezone.utc) - timedelta(days=1))
+    registry.add(EXPIRED_CODE, expires_at=datetime.now(UTC) - timedelta(days=1))
     with TestClient(create_app(runtime.settings)) as client:
         yield PublicWorld(client=client, runtime=runtime, templates=metas)
 

@@ -31,7 +31,7 @@ def test_generator_page_has_a_field_per_text_area_with_the_coupon_first(world: P
 
 def test_generator_page_declares_the_server_fonts_and_embeds_the_meta(world: PublicWorld) -> None:
     page = world.client.get("/t/black-friday").text
-    data = json.loads(re.search(r'<script type="application/json" id="template-meta">(.*?)</script>', page, re.S)[1])
+    data = json.loads(re.search(r'<script type="application/json" id="template-meta">(.*?)</script>', page, re.DOTALL)[1])
     assert data["meta"]["slug"] == "black-friday"
     assert '<link rel="stylesheet" href="http://testserver/fonts/fonts.css">' in page
     faces = world.client.get("/fonts/fonts.css").text

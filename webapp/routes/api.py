@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from flows.render_promo import render_promo
 from promostack.coupons import CouponServiceUnavailable, CouponValidator, InvalidCoupon
-from promostack.errors import DependencyError, InvalidInput, NotFound
+from promostack.errors import DependencyError, InvalidInput, NotFound, PromoStackError
 from promostack.promo import MAX_LOGO_BYTES, PromoRequest, PromoServices, services_for
 from promostack.render import BadImage, RenderError, TextDoesNotFit, available_fonts, render_template
 from promostack.render.typefaces import font_info
@@ -344,6 +344,7 @@ def _error_response(exc: Exception) -> ApiError:
         return ApiError(422, _kind(exc), str(exc), getattr(exc, "field", None))
     if isinstance(exc, DependencyError):
         return ApiError(503, "dependency_unavailable", f"A service we depend on failed: {exc}")
+    # Not a kind of failure the API knows: let it be the server error it is.
     raise exc
 
 
@@ -362,7 +363,7 @@ def _api(handler: Handler) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
-        except Exception as exc:  # re-raised by _error_response unless it is one of ours
+        except (ApiError, ValidationError, PromoStackError) as exc:
             return _error_response(exc).response()
 
     endpoint.__name__ = handler.__name__
