@@ -25,7 +25,8 @@ The API:
   `files` maps each uploaded part's field name to its bytes; an `attach://name` reference is also
   resolved under the referring field. `status` is the HTTP status we answered with, `at` the
   `time.monotonic()` of the answer.
-  `.calls_of(method, ok_only=True)` filters them.
+  `.calls_of(method, ok_only=True)` filters them. `.webhook(token)` is the webhook registered
+  for a token (`url`, `secret_token`, ...) or None.
 - `.wait_for(method, count=1, timeout=5, ok_only=True)`: block until `count` calls of `method`
   were answered (successfully, unless `ok_only=False`) and return them; raises `TimeoutError`
   listing what did arrive. Waits on a condition variable, never polls.
