@@ -69,7 +69,7 @@ CHANNEL = "telegram"
 #   still shows in the Prefect UI; Prefect being slow or down never delays or loses a photo.
 # "flow" awaits the render_promo flow itself (task retries included): the photo leaves only after
 #   Prefect's bookkeeping, which costs 2-3x the render here, and fails when Prefect's API fails.
-# Chosen per Application in bot_data[RENDER_MODE_KEY]; this is the default.
+# Chosen by the TELEGRAM_RENDER_MODE setting; bot_data[RENDER_MODE_KEY] overrides it per Application.
 RENDER_MODE = "direct"
 RENDER_MODE_KEY = "promo_render"
 RECORD_RETRY_PAUSES = (0.5, 1.5)  # seconds between attempts to write a generation event
@@ -281,7 +281,8 @@ async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: 
         await asyncio.to_thread(_record_refusal, update, slug[:64], code, f"unknown template {slug[:64]!r}")
         await context.bot.send_message(chat.id, _unknown_template(slug), parse_mode=ParseMode.HTML)
         return
-    direct = context.bot_data.get(RENDER_MODE_KEY, RENDER_MODE) == "direct"
+    mode = context.bot_data.get(RENDER_MODE_KEY) or context.bot_data["settings"].telegram_render_mode
+    direct = mode == "direct"
     records: list[GenerationRecord] = []
     error: Exception | None = None
     try:

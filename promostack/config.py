@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     telegram_bot_token_test: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_secret: SecretStr | None = None
+    telegram_render_mode: Literal["direct", "flow"] = "direct"
     forex_bot_token: SecretStr | None = None
     forex_channel_id: str | None = None
 
