@@ -32,6 +32,11 @@ for _name in Settings.model_fields:
     os.environ.pop(_name.upper(), None)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API holds an event loop in the main thread."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for a test: embedded defaults under `data_dir`, no `.env`, plus `overrides`."""
     return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]

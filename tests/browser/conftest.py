@@ -100,9 +100,13 @@ def live_server(live_settings: Settings) -> Iterator[LiveServer]:
     thread.join(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, driven by Playwright for the whole session."""
+    """Debian's Chromium, headless, driven by Playwright for the browser tests.
+
+    Package-scoped on purpose: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, and asyncio tests elsewhere cannot start theirs until it stops.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
