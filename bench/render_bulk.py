@@ -1,4 +1,4 @@
-"""Bulk render throughput: one worker against two worker processes on the same 200-code CSV.
+"""Bulk render throughput: one worker against two (threads) on the same 200-code CSV.
 
 Prints images per second for each and `bulk_speedup` (two workers / one; the target is 1.7 or
 more on a machine with two free cores). Both runs render the demo `black-friday` template
@@ -38,28 +38,10 @@ def measure(workers: int, codes: int, template: str, fmt: str) -> float:
         csv_text = "code\n" + "\n".join(f"BENCH{i:04d}" for i in range(codes)) + "\n"
         job = prepare_job(templates, template, csv_text=csv_text, fmt=fmt)  # type: ignore[arg-type]
         started = time.perf_counter()
-        outcome = run_bulk(job, store, workers=workers, settings=settings)
+        outcome = run_bulk(job, store, workers=workers)
         elapsed = time.perf_counter() - started
         assert outcome.rendered == codes, outcome
         return codes / elapsed
-
-
-def measure_threads(codes: int, template: str, fmt: str) -> float:
-    """Images per second with two threads doing the same work, to show what the GIL allows."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from promostack.bulk import render_row
-
-    with tempfile.TemporaryDirectory() as tmp:
-        store = build_store(Settings(_env_file=None, data_dir=Path(tmp)))  # type: ignore[call-arg]
-        templates = TemplateStore(store)
-        templates.save(*load_template_dir(DEMO_DIR / template))
-        csv_text = "code\n" + "\n".join(f"BENCH{i:04d}" for i in range(codes)) + "\n"
-        job = prepare_job(templates, template, csv_text=csv_text, fmt=fmt)  # type: ignore[arg-type]
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda row: store.put(job.image_key(row.code), render_row(job, row)), job.rows))
-        return codes / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -76,17 +58,14 @@ def main() -> None:
     measure(1, 5, args.template, args.format)  # warm-up: imports, font loading
     ones: list[float] = []
     twos: list[float] = []
-    threads: list[float] = []
     # Alternating rounds, so a change in the machine's load hits both variants alike.
     for _ in range(args.rounds):
         ones.append(measure(1, args.codes, args.template, args.format))
         twos.append(measure(2, args.codes, args.template, args.format))
-        threads.append(measure_threads(args.codes, args.template, args.format))
-    one, two, thread = statistics.median(ones), statistics.median(twos), statistics.median(threads)
+    one, two = statistics.median(ones), statistics.median(twos)
     print(f"load average before/after: {load_before:.1f} / {os.getloadavg()[0]:.1f}")
     print(f"workers=1 (baseline): {one:.1f} images/s  (rounds: {', '.join(f'{x:.1f}' for x in ones)})")
-    print(f"workers=2 (processes): {two:.1f} images/s  (rounds: {', '.join(f'{x:.1f}' for x in twos)})")
-    print(f"for comparison, 2 threads in one process: {thread:.1f} images/s ({thread / one:.2f}x)")
+    print(f"workers=2 (threads): {two:.1f} images/s  (rounds: {', '.join(f'{x:.1f}' for x in twos)})")
     print(f"bulk_speedup: {two / one:.2f}")
 
 

@@ -75,7 +75,7 @@ def bulk_render(
     template: str = typer.Argument(..., help="Template slug."),
     csv_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with a 'code' column."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the zip."),
-    workers: int = typer.Option(2, min=1, max=32, help="Worker processes rendering in parallel."),
+    workers: int = typer.Option(2, min=1, max=32, help="Threads rendering in parallel (Pillow releases the GIL while drawing and encoding)."),
     fmt: str = typer.Option("png", "--format", help="png, jpeg or webp."),
     quality: int = typer.Option(90, min=1, max=100),
     job_id: str | None = typer.Option(None, help="Resume or name a job (default: derived from the inputs)."),
@@ -108,7 +108,6 @@ def bulk_render(
                         runtime.store,
                         validator=found.validator,
                         workers=workers,
-                        settings=settings,
                         on_progress=progress,
                         on_row=lambda code, key, problem: events.add(
                             generation_record(job, code, key, problem, user_ref="cli")

@@ -96,7 +96,6 @@ def render_bulk_images(job: BulkJob, workers: int) -> BulkOutcome:
             runtime.store,
             validator=services_for(runtime).validator,
             workers=workers,
-            settings=runtime.settings,
             on_progress=progress,
             on_row=lambda code, key, problem: events.add(
                 generation_record(job, code, key, problem, user_ref=f"job:{job.job_id}")

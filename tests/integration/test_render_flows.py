@@ -147,7 +147,7 @@ def bulk_template() -> TemplateMeta:
     )
 
 
-CODES = [f"BULK{i:02d}" for i in range(20)]  # enough for two worker processes (10 rows each)
+CODES = [f"BULK{i:02d}" for i in range(20)]
 
 
 @pytest.fixture
@@ -233,7 +233,7 @@ def test_bad_rows_are_reported_and_the_rest_still_rendered(prefect_harness, bulk
     assert "UNKNOWN1" in table and "duplicate of line 2" in table
 
 
-def test_bulk_render_in_two_worker_processes_renders_every_code(prefect_harness, bulk_runtime) -> None:
+def test_bulk_render_with_two_workers_renders_every_code(prefect_harness, bulk_runtime) -> None:
     from flows.bulk_render import bulk_render
 
     report = bulk_render(template_slug="bulk", csv_text=codes_csv(), workers=2, fmt="jpeg")
@@ -323,7 +323,7 @@ def test_sync_reports_a_template_it_cannot_copy_and_still_copies_the_rest(prefec
     assert not storage.exists("broken")
 
 
-def test_bulk_render_on_s3_with_worker_processes(prefect_harness, db_url, s3_settings) -> None:
+def test_bulk_render_on_s3_with_two_workers(prefect_harness, db_url, s3_settings) -> None:
     from flows.bulk_render import bulk_render
 
     rt = build_runtime(s3_settings.model_copy(update={"database_url": db_url}))
