@@ -54,9 +54,11 @@ def _bare_pillow(
     c_font = ImageFont.truetype(str(font_path(code.font)), c_fit.size)
     box = meta.logo_area.box
     shadow = headline.shadow
+    # Decoded once, like the engine's remembered backgrounds: both sides draw on a fresh copy.
+    decoded = Image.open(io.BytesIO(background)).convert("RGB")
 
     def draw() -> bytes:
-        image = Image.open(io.BytesIO(background)).convert("RGB")
+        image = decoded.copy()
         mark = Image.open(io.BytesIO(logo)).convert("RGBA")
         mark.thumbnail((box.w, box.h), Image.Resampling.LANCZOS)
         image.paste(mark, (box.x + (box.w - mark.width) // 2, box.y + (box.h - mark.height) // 2), mark)

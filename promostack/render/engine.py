@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from PIL import Image
 
@@ -23,12 +24,19 @@ def _open(data: bytes, what: str) -> Image.Image:
         raise BadImage(f"{what}: {exc}") from None
 
 
-def _working_copy(image: Image.Image) -> Image.Image:
+def _working_mode(image: Image.Image) -> Image.Image:
     """The background in the mode we draw on: RGBA when it has transparency, else RGB."""
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if has_alpha else "RGB"
-    # The decoded background is ours alone: draw on it in place rather than on a copy.
     return image if image.mode == mode else image.convert(mode)
+
+
+@lru_cache(maxsize=8)
+def _decoded_background(data: bytes) -> Image.Image:
+    """The decoded background, remembered: the bot, the API and bulk jobs render the same few
+    templates again and again, and decoding a 1080px PNG costs about a quarter of a render.
+    Callers draw on a copy; failures are not remembered (lru_cache keeps only returns)."""
+    return _working_mode(_open(data, "background"))
 
 
 def render_template(
@@ -61,7 +69,7 @@ def render_template(
     # Fit everything first: a text that does not fit fails the render before any drawing.
     fits: list[FitResult] = [fit_text(texts.get(a.id, a.default_text), a) for a in meta.text_areas]
 
-    base = _open(background, "background")
+    base = _decoded_background(background)
     if base.size != (meta.width, meta.height):
         raise RenderError(
             f"the background of '{meta.slug}' is {base.width}x{base.height} but the template says "
@@ -69,7 +77,7 @@ def render_template(
         )
     logo_image = _open(logo, "logo") if logo is not None else None
 
-    canvas = _working_copy(base)
+    canvas = base.copy()
     if logo_image is not None and meta.logo_area is not None:
         placed, corner = fitted_logo(logo_image, meta.logo_area)
         if canvas.mode == "RGBA":
