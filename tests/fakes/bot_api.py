@@ -68,6 +68,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.json_http import JsonHandler
 from tests.fakes.ports import free_port
 
 # Fields whose value is free text: never JSON-decoded, so a caption "123" stays a string.
@@ -458,7 +459,7 @@ class _Server(ThreadingHTTPServer):
 
 
 def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         # Keep-alive, as Telegram does: clients reuse pooled connections.
         protocol_version = "HTTP/1.1"
 
@@ -484,16 +485,6 @@ def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
             status, answer = api._answer(token, method, params, files)
             self._send(status, answer)
 
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-            return
 
     return Handler
 

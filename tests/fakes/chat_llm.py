@@ -15,6 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.json_http import JsonHandler, serve_in_thread, stop_server
 from tests.fakes.ports import free_port
 
 
@@ -39,19 +40,13 @@ class FakeChatLLM:
 
     def start(self) -> FakeChatLLM:
         """Serve in a background thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = serve_in_thread(self.port, _handler_for(self))
         return self
 
     def stop(self) -> None:
         """Release stalled requests and stop serving."""
         self._release.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_server(self._server)
 
     def fail_next(self, times: int = 1) -> None:
         """Answer the next `times` requests with HTTP 500."""
@@ -83,7 +78,7 @@ class FakeChatLLM:
 
 
 def _handler_for(fake: FakeChatLLM) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
             if not self.path.endswith("/chat/completions"):
                 self._send(404, {"error": {"message": "not found"}})
@@ -96,15 +91,5 @@ def _handler_for(fake: FakeChatLLM) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(*answer)
 
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-            return
 
     return Handler

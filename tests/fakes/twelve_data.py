@@ -13,7 +13,6 @@ values newest first and every number a string; errors as HTTP 200 with
 
 from __future__ import annotations
 
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
+from tests.fakes.json_http import JsonHandler, serve_in_thread, stop_server
 from tests.fakes.ports import free_port
 
 
@@ -46,17 +46,12 @@ class FakeTwelveData:
 
     def start(self) -> FakeTwelveData:
         """Serve in a background thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = serve_in_thread(self.port, _handler_for(self))
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_server(self._server)
 
     def set_candles(self, symbol: str, interval: str, candles: pd.DataFrame) -> None:
         """Serve `candles` (oldest first, UTC index) for `symbol` and `interval`."""
@@ -112,7 +107,7 @@ def _error(code: int, message: str) -> dict[str, Any]:
 
 
 def _handler_for(fake: FakeTwelveData) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             url = urlsplit(self.path)
             if url.path != "/time_series":
@@ -122,15 +117,5 @@ def _handler_for(fake: FakeTwelveData) -> type[BaseHTTPRequestHandler]:
             status, body = fake.answer(dict(parse_qsl(url.query)), headers)
             self._send(status, body)
 
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
-            return
 
     return Handler
