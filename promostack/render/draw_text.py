@@ -80,7 +80,14 @@ def _blend_mask(image: Image.Image, color: Rgba, mask: Image.Image, at: tuple[in
     part = mask.crop((x0 - left, y0 - top, x1 - left, y1 - top))
     if color[3] != 255:
         part = part.point([(v * color[3] + 127) // 255 for v in range(256)])
-    image.paste(color if image.mode == "RGBA" else color[:3], (x0, y0, x1, y1), part)
+    if image.mode == "RGBA":
+        # Source-over, as the canvas draws: `paste` would interpolate the alpha channel too and
+        # make an opaque background see-through under see-through ink.
+        ink = Image.new("RGBA", part.size, (*color[:3], 0))
+        ink.putalpha(part)
+        image.alpha_composite(ink, (x0, y0))
+    else:
+        image.paste(color[:3], (x0, y0, x1, y1), part)
 
 
 def draw_text(image: Image.Image, fit: FitResult, area: TextArea) -> None:

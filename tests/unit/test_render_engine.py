@@ -202,6 +202,22 @@ def test_transparent_background_stays_transparent_in_png() -> None:
     assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
 
 
+def test_see_through_ink_on_an_opaque_rgba_background_leaves_it_opaque() -> None:
+    opaque = png(Image.new("RGBA", (400, 300), (0, 0, 0, 255)))
+    area = {"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ffffff80", "max_size": 100}
+    image = Image.open(io.BytesIO(render_template(template(area), opaque, {"t": "I"})))
+    assert image.getchannel("A").getextrema() == (255, 255), "the PNG must not get see-through patches"
+    assert ink(image.convert("RGB"), (128, 128, 128), tolerance=3) is not None, "still grey, as on RGB"
+
+
+def test_see_through_text_on_a_transparent_background_keeps_its_own_alpha() -> None:
+    clear = png(Image.new("RGBA", (400, 300), (0, 0, 0, 0)))
+    area = {"id": "t", "box": {"x": 40, "y": 60, "w": 320, "h": 120}, "color": "#ff000080", "max_size": 100}
+    image = Image.open(io.BytesIO(render_template(template(area), clear, {"t": "I"})))
+    red = [p for p in image.getdata() if p[3] > 0]
+    assert red and max(p[3] for p in red) == 128 and all(p[:3] == (255, 0, 0) for p in red if p[3] == 128)
+
+
 # --- refusals -----------------------------------------------------------------------------
 
 
