@@ -18,11 +18,13 @@ import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from promostack.coupons import CouponCheck, CouponValidator, InvalidCoupon, build_validator, normalise_code
@@ -89,6 +91,8 @@ class GenerationRecord:
     error: str | None = None
     render_ms: float | None = None
     output_key: str | None = None
+    # Fixed when the record is made, so writing it again (a retry) adds no second row.
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 # --- the services a runtime needs for promos (built once per runtime: they cache) ---------------
@@ -174,22 +178,33 @@ def record_generation(runtime: Runtime, record: GenerationRecord) -> None:
 
 
 def record_generations(runtime: Runtime, records: Sequence[GenerationRecord]) -> None:
-    """Insert `records` in one transaction; `DependencyError` when the database fails."""
+    """Insert `records` in one transaction; `DependencyError` when the database fails.
+
+    Idempotent: a record whose `event_id` is already stored is skipped, so a write retried after
+    a lost acknowledgement (the commit went through, the answer did not) adds nothing.
+    """
+    if not records:
+        return
+    rows = [
+        {
+            "event_id": record.event_id,
+            "created_at": datetime.now(timezone.utc),
+            "channel": record.channel,
+            "user_ref": record.user_ref[:64] if record.user_ref else None,
+            "template_slug": record.template_slug[:64],
+            "coupon_code": record.coupon_code[:64],
+            "success": record.success,
+            "error": record.error[:2000] if record.error else None,
+            "render_ms": record.render_ms,
+            "output_key": record.output_key,
+        }
+        for record in records
+    ]
     try:
         with session_scope(runtime.sessions) as session:
-            session.add_all(
-                GenerationEvent(
-                    channel=record.channel,
-                    user_ref=record.user_ref[:64] if record.user_ref else None,
-                    template_slug=record.template_slug[:64],
-                    coupon_code=record.coupon_code[:64],
-                    success=record.success,
-                    error=record.error[:2000] if record.error else None,
-                    render_ms=record.render_ms,
-                    output_key=record.output_key,
-                )
-                for record in records
-            )
+            dialect = session.get_bind().dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            session.execute(insert(GenerationEvent).on_conflict_do_nothing(index_elements=["event_id"]), rows)
     except SQLAlchemyError as exc:
         raise DependencyError(f"cannot record generation events: {exc.__class__.__name__}") from exc
 

@@ -60,6 +60,7 @@ class GenerationEvent(Base):
     __table_args__ = (
         Index("ix_generation_events_created_at", "created_at"),
         Index("ix_generation_events_coupon_code", "coupon_code"),
+        UniqueConstraint("event_id", name="uq_generation_events_event_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -72,6 +73,8 @@ class GenerationEvent(Base):
     error: Mapped[str | None] = mapped_column(Text)
     render_ms: Mapped[float | None] = mapped_column(Float)
     output_key: Mapped[str | None] = mapped_column(String(255))
+    # Chosen by the writer before the first attempt, so a retried write cannot add a second row.
+    event_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class Coupon(Base):
