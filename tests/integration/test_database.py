@@ -1,6 +1,6 @@
 """The data layer on SQLite and on the real Postgres: migrations, constraints, round trips."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect, select
@@ -36,7 +36,16 @@ def test_generation_event_round_trips_with_aware_utc_time(sessions) -> None:
     with session_scope(sessions) as session:
         event = session.scalars(select(GenerationEvent)).one()
     assert event.template_slug == "gold" and event.success
-    assert event.created_at.utcoffset() is not None or event.created_at.tzinfo is None  # SQLite stores naive
+    assert event.created_at.utcoffset() == timedelta(0), "read back timezone-aware UTC on both databases"
+
+
+def test_a_time_in_another_zone_is_stored_as_the_same_instant_in_utc(sessions) -> None:
+    paris = timezone(timedelta(hours=1))
+    with session_scope(sessions) as session:
+        session.add(Coupon(code="TZ", expires_at=datetime(2026, 12, 1, 10, 0, tzinfo=paris)))
+    with session_scope(sessions) as session:
+        expires = session.get(Coupon, "TZ").expires_at
+    assert expires == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc) and expires.utcoffset() == timedelta(0)
 
 
 def test_a_bot_user_is_unique_per_bot(sessions) -> None:
