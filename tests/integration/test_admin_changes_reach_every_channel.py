@@ -40,7 +40,8 @@ def dashboard_and_bot(tmp_path: Path, db_url: str, bot_api: FakeBotApi, prefect_
 
 def _bot_template_buttons(client: TestClient, bot_api: FakeBotApi, secret: str) -> set[str]:
     before = len(bot_api.calls_of("sendMessage"))
-    answer = client.post("/telegram/promo/webhook", json=message_update("/templates"), headers={SECRET_HEADER: secret})
+    headers = {SECRET_HEADER: secret}
+    answer = client.post("/telegram/promo/webhook", json=message_update("/templates"), headers=headers)
     assert answer.status_code == 200
     listing = bot_api.wait_for("sendMessage", count=before + 1, timeout=20)[-1]
     return {row[0]["text"] for row in listing.params["reply_markup"]["inline_keyboard"]}
@@ -49,9 +50,8 @@ def _bot_template_buttons(client: TestClient, bot_api: FakeBotApi, secret: str) 
 def test_a_new_text_area_drawn_in_the_dashboard_is_in_the_public_template(dashboard_and_bot) -> None:
     client, token, _ = dashboard_and_bot
     meta = client.get("/admin/api/templates/summer-sale").json()
-    meta["text_areas"].append(
-        {"id": "footer", "label": "Footer", "default_text": "Ends Sunday", "box": {"x": 100, "y": 980, "w": 880, "h": 60}}
-    )
+    footer_box = {"x": 100, "y": 980, "w": 880, "h": 60}
+    meta["text_areas"].append({"id": "footer", "label": "Footer", "default_text": "Ends Sunday", "box": footer_box})
     saved = client.put("/admin/api/templates/summer-sale", json=meta, headers={"X-CSRF-Token": token})
     assert saved.status_code == 200, saved.text
     public = client.get("/api/templates/summer-sale").json()
