@@ -9,7 +9,8 @@ counts the same ones and the app itself keeps no state.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import wraps
@@ -21,6 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -153,3 +156,13 @@ def admin_api(endpoint: Endpoint) -> Endpoint:
         return await endpoint(request)
 
     return guarded
+
+
+@asynccontextmanager
+async def admin_auth(app: Starlette) -> AsyncIterator[None]:
+    """Hash the admin password and set up the log-in limiter for the app's lifetime."""
+    rt = app.state.runtime
+    # argon2 hashing takes tens of milliseconds: off the event loop.
+    app.state.admin_password = await run_in_threadpool(PasswordCheck, rt.settings.admin_password)
+    app.state.login_limiter = LoginLimiter(rt.sessions)
+    yield

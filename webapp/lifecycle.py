@@ -1,4 +1,4 @@
-"""Things the web app starts and stops with its lifespan (bots register theirs here)."""
+"""Things the web app starts and stops with its lifespan, listed in one place."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from starlette.applications import Starlette
 
 from bots.lifecycle import running_bots
+from webapp.auth import admin_auth
 
 # Each hook gets the app (with `app.state.runtime` built) and runs for the app's lifetime.
 LifespanHook = Callable[[Starlette], AbstractAsyncContextManager[None]]
 HOOKS: list[LifespanHook] = [
+    admin_auth,  # the admin password hash and the log-in limiter
     running_bots,  # the Telegram bots: started here, served by webapp/routes/telegram.py
 ]
 

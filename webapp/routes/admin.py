@@ -8,34 +8,17 @@ the API answers 401 JSON. The password check and the rate limiter are built once
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from webapp import lifecycle
 from webapp.auth import LoginLimiter, PasswordCheck, admin_page, is_admin, log_in, log_out
 from webapp.context import runtime
 from webapp.rendering import templates
 from webapp.routes import admin_api
 from webapp.security import csrf_token
-
-
-@asynccontextmanager
-async def admin_auth(app: Starlette) -> AsyncIterator[None]:
-    """Hash the admin password and set up the log-in limiter for the app's lifetime."""
-    rt = app.state.runtime
-    # argon2 hashing takes tens of milliseconds: off the event loop.
-    app.state.admin_password = await run_in_threadpool(PasswordCheck, rt.settings.admin_password)
-    app.state.login_limiter = LoginLimiter(rt.sessions)
-    yield
-
-
-lifecycle.HOOKS.append(admin_auth)
 
 
 def client_ip(request: Request) -> str:
