@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # --- orchestration -------------------------------------------------------------------------
     prefect_ui_url: str = "http://127.0.0.1:4200"
 
+    # --- campaigns ------------------------------------------------------------------------------
+    campaign_photo_max_bytes: int = 20_000_000  # largest photo upload on /c/<slug>
+    campaign_photo_max_pixels: int = 50_000_000  # refused before decoding above this (bombs)
+    campaign_submissions_per_hour: int = 10  # post URLs one client address may send an hour
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL: `DATABASE_URL`, else Postgres from `DB_*`, else SQLite under var/."""
