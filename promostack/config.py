@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
+    # Comma-separated ids; empty = no restriction. Only matching subscriptions (items) count.
+    stripe_product_ids: str = ""
+    stripe_price_ids: str = ""
+    stripe_subscription_ids: str = ""
+    stripe_reconcile_overlap_h: float = 72.0
 
     # --- orchestration -------------------------------------------------------------------------
     prefect_ui_url: str = "http://127.0.0.1:4200"

@@ -4,11 +4,13 @@ Rules, shared by the live monitor and the backtest:
 
 * Only candles that opened after the signal's candle count; the signal candle itself never
   decides anything (its close is the entry).
-* A BUY is stopped when a candle's low reaches the stop, and wins when its high reaches the
-  target (mirrored for a SELL). When one candle touches both, we cannot know which came first
-  inside it, so the stop is assumed first: the conservative reading, never flattering results.
-* A candle that opens beyond a level (a weekend or news gap) exits at its open, the price
-  really available, which can be worse than the stop or better than the target.
+* A candle that opens at or beyond a level (a weekend or news gap) settles the trade at its
+  open, the price really available: the open is known to come before anything else in the
+  candle. A gap through the target is a win at the open (often better than the target), a gap
+  through the stop a loss at the open (often worse than the stop), whatever the candle does next.
+* Otherwise a BUY is stopped when a candle's low reaches the stop, and wins when its high
+  reaches the target (mirrored for a SELL). When one candle touches both, we cannot know which
+  came first inside it, so the stop is assumed first: the conservative reading.
 * After `expiry_candles` later candles without either, the signal expires at that candle's
   close. Expiry counts candles, not clock time, so a weekend does not use it up.
 
@@ -85,12 +87,15 @@ def resolve_arrays(
     decided = np.flatnonzero(stop_hit | target_hit)
     if decided.size:
         row = int(decided[0])
-        gap_through_stop = o[row] <= stop_loss if side == "BUY" else o[row] >= stop_loss
-        gap_through_target = o[row] >= take_profit if side == "BUY" else o[row] <= take_profit
+        # The open comes first: a candle opening at or beyond a level has settled the trade there.
+        if (o[row] >= take_profit) if side == "BUY" else (o[row] <= take_profit):
+            return row, TAKE_PROFIT, float(o[row])
+        if (o[row] <= stop_loss) if side == "BUY" else (o[row] >= stop_loss):
+            return row, STOP_LOSS, float(o[row])
         if stop_hit[row]:
-            # Stop first even when the target was touched too: conservative, see module doc.
-            return row, STOP_LOSS, float(o[row]) if gap_through_stop else stop_loss
-        return row, TAKE_PROFIT, float(o[row]) if gap_through_target else take_profit
+            # Touched inside the candle, perhaps with the target too: stop first, see module doc.
+            return row, STOP_LOSS, stop_loss
+        return row, TAKE_PROFIT, take_profit
     if len(closes) >= expiry_candles:
         return expiry_candles - 1, EXPIRED, float(closes[expiry_candles - 1])
     return None

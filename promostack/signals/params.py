@@ -11,6 +11,8 @@ not optimised values: run `promostack backtest` on real history before trusting 
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -59,9 +61,38 @@ class StrategyParams(BaseModel):
     def startup_candle_count(self) -> int:
         """Candles needed before the first signal: the longest warm-up of any indicator.
 
-        An EMA is seeded from its first value, so it needs a few periods more than its length
-        to forget the seed; ADX needs two windows (smoothed DX of smoothed DM).
+        A recursive average (EMA, Wilder's RSI/ATR/ADX) remembers its seed, and so where the data
+        happened to start, with a weight (1 - alpha)^k after k more candles. The warm-up lasts
+        until that weight is below `SEED_WEIGHT` for every indicator, so the live pass (a window
+        of candles), the backtest (all history) and a chart agree to far below a price tick
+        from the first signal on. EMA200 dominates: about 2 270 candles.
         """
-        return (
-            max(self.ema_trend, 2 * self.adx_window, self.macd_slow + self.macd_signal, self.bb_window) + 50
+        ema, wilder = _ema_warm_up, _wilder_warm_up
+        return 1 + max(  # +1: the trigger compares with the previous candle's MACD histogram
+            ema(self.ema_trend),
+            ema(self.macd_slow) + ema(self.macd_signal),
+            wilder(self.rsi_window),
+            wilder(self.atr_window),
+            self.adx_window + wilder(self.adx_window),  # DX of Wilder sums, then smoothed again
+            self.bb_window,
+            self.stoch_window + 2 * self.stoch_smooth,
         )
+
+
+#: A seed weighing less than this no longer shows in any indicator (see `startup_candle_count`).
+SEED_WEIGHT = 1e-9
+
+
+def forget(alpha: float) -> int:
+    """Candles after which a seed of an average with smoothing `alpha` weighs below `SEED_WEIGHT`."""
+    return math.ceil(math.log(SEED_WEIGHT) / math.log(1.0 - alpha))
+
+
+def _ema_warm_up(window: int) -> int:
+    """The seed row of an EMA plus the candles it takes to forget its seed."""
+    return window - 1 + forget(2.0 / (window + 1))
+
+
+def _wilder_warm_up(window: int) -> int:
+    """The seed row of a Wilder average plus the candles it takes to forget its seed."""
+    return window + forget(1.0 / window)

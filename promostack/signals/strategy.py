@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from promostack.signals.indicators import populate_indicators
+from promostack.signals.indicators import IndicatorCache, populate_indicators
 from promostack.signals.lifecycle import price_decimals
 from promostack.signals.params import StrategyParams
 
 BUY, SELL = "BUY", "SELL"
+_RULE_COLUMNS = ("close", "ema_fast", "ema_slow", "ema_trend", "adx", "macd_hist", "rsi", "bb_upper", "bb_lower", "stoch_k")
 
 
 @dataclass(frozen=True)
@@ -49,44 +50,47 @@ class TrendStrategy:
         self.params = params or StrategyParams()
         self.startup_candle_count = self.params.startup_candle_count
 
-    def populate_indicators(self, candles: pd.DataFrame) -> pd.DataFrame:
-        """`candles` with every indicator column added."""
-        return populate_indicators(candles, self.params)
+    def populate_indicators(self, candles: pd.DataFrame, cache: IndicatorCache | None = None) -> pd.DataFrame:
+        """`candles` with every indicator column added (`cache`: see `populate_indicators`)."""
+        return populate_indicators(candles, self.params, cache)
 
     def populate_entry_trend(self, frame: pd.DataFrame) -> pd.DataFrame:
         """`frame` (with indicators) plus boolean `enter_long` and `enter_short` columns."""
         p = self.params
-        hist = frame["macd_hist"]
-        prev_hist = hist.shift(1)
-        warmed_up = pd.Series(np.arange(len(frame)) >= self.startup_candle_count, index=frame.index)
+        col = {name: frame[name].to_numpy() for name in _RULE_COLUMNS}
+        close, hist = col["close"], col["macd_hist"]
+        prev_hist = np.concatenate(([np.nan], hist[:-1]))
+        warmed_up = np.arange(len(frame)) >= self.startup_candle_count
+        # NaN (warm-up) compares False, so no rule passes on an indicator without a value.
         long_rules = [
             warmed_up,  # Guard: indicators still carry their seed values before this.
-            frame["close"] > frame["ema_trend"],  # Guard: only buy with the long-term trend.
-            frame["ema_fast"] > frame["ema_slow"],  # Guard: the short-term trend agrees.
-            frame["adx"] > p.adx_min,  # Guard: a trend strong enough to follow, not a range.
+            close > col["ema_trend"],  # Guard: only buy with the long-term trend.
+            col["ema_fast"] > col["ema_slow"],  # Guard: the short-term trend agrees.
+            col["adx"] > p.adx_min,  # Guard: a trend strong enough to follow, not a range.
             (prev_hist <= 0) & (hist > 0),  # Trigger: momentum turns up on this very candle.
-            frame["rsi"].between(p.rsi_buy_min, p.rsi_buy_max),  # Guard: momentum up, not overbought.
-            frame["close"] < frame["bb_upper"],  # Guard: not chasing a move already stretched.
-            frame["stoch_k"] < p.stoch_buy_max,  # Guard: room left before the oscillator tops out.
+            (col["rsi"] >= p.rsi_buy_min) & (col["rsi"] <= p.rsi_buy_max),  # Guard: up, not overbought.
+            close < col["bb_upper"],  # Guard: not chasing a move already stretched.
+            col["stoch_k"] < p.stoch_buy_max,  # Guard: room left before the (slow) %K tops out.
         ]
         short_rules = [
             warmed_up,
-            frame["close"] < frame["ema_trend"],  # Guard: only sell with the long-term trend.
-            frame["ema_fast"] < frame["ema_slow"],
-            frame["adx"] > p.adx_min,
+            close < col["ema_trend"],  # Guard: only sell with the long-term trend.
+            col["ema_fast"] < col["ema_slow"],
+            col["adx"] > p.adx_min,
             (prev_hist >= 0) & (hist < 0),  # Trigger: momentum turns down on this very candle.
-            frame["rsi"].between(p.rsi_sell_min, p.rsi_sell_max),  # Guard: momentum down, not oversold.
-            frame["close"] > frame["bb_lower"],
-            frame["stoch_k"] > p.stoch_sell_min,
+            (col["rsi"] >= p.rsi_sell_min) & (col["rsi"] <= p.rsi_sell_max),  # Guard: down, not oversold.
+            close > col["bb_lower"],
+            col["stoch_k"] > p.stoch_sell_min,
         ]
-        out = frame.copy()
-        out["enter_long"] = np.logical_and.reduce([r.to_numpy(dtype=bool) for r in long_rules])
-        out["enter_short"] = np.logical_and.reduce([r.to_numpy(dtype=bool) for r in short_rules])
-        return out
+        flags = pd.DataFrame(
+            {"enter_long": np.logical_and.reduce(long_rules), "enter_short": np.logical_and.reduce(short_rules)},
+            index=frame.index,
+        )
+        return pd.concat([frame, flags], axis=1)
 
-    def analyse(self, candles: pd.DataFrame) -> pd.DataFrame:
+    def analyse(self, candles: pd.DataFrame, cache: IndicatorCache | None = None) -> pd.DataFrame:
         """Indicators and entry flags for every candle of `candles`."""
-        return self.populate_entry_trend(self.populate_indicators(candles))
+        return self.populate_entry_trend(self.populate_indicators(candles, cache))
 
     def candidate_at(self, frame: pd.DataFrame, row: int) -> SignalCandidate | None:
         """The signal raised on row `row` of an analysed frame, or None."""
@@ -99,7 +103,7 @@ class TrendStrategy:
             return None
         p = self.params
         entry, atr = float(record["close"]), float(record["atr"])
-        direction = 1 if side == BUY else -1
+        take_profit, stop_loss = levels(p, side, entry, atr)
         digits = price_decimals(p.symbol)
         return SignalCandidate(
             symbol=p.symbol,
@@ -107,9 +111,9 @@ class TrendStrategy:
             candle_time=frame.index[row].to_pydatetime(),
             side=side,
             entry=round(entry, digits),
-            take_profit=round(entry + direction * p.target_atr * atr, digits),
-            stop_loss=round(entry - direction * p.stop_atr * atr, digits),
-            atr=round(atr, 4),
+            take_profit=take_profit,
+            stop_loss=stop_loss,
+            atr=round(atr, digits + 1),
             reasons=self._reasons(record, side),
         )
 
@@ -123,27 +127,28 @@ class TrendStrategy:
         """Why the signal fired, as short sentences and the indicator values behind them."""
         p = self.params
         up = side == BUY
+        digits = price_decimals(p.symbol)
         rules = [
-            f"Trend: price {'above' if up else 'below'} EMA{p.ema_trend} ({record['ema_trend']:.2f})",
+            f"Trend: price {'above' if up else 'below'} EMA{p.ema_trend} ({record['ema_trend']:.{digits}f})",
             f"EMA{p.ema_fast} {'above' if up else 'below'} EMA{p.ema_slow}",
             f"ADX {record['adx']:.1f} > {p.adx_min:g}: trending",
             f"MACD histogram turned {'positive' if up else 'negative'}",
             f"RSI {record['rsi']:.1f}",
-            f"Stochastic %K {record['stoch_k']:.1f}",
+            f"Stochastic %K ({p.stoch_window}, {p.stoch_smooth}) {record['stoch_k']:.1f}",
         ]
-        values = {
-            k: round(float(record[k]), 4)
-            for k in (
-                "ema_fast",
-                "ema_slow",
-                "ema_trend",
-                "adx",
-                "rsi",
-                "macd_hist",
-                "bb_upper",
-                "bb_lower",
-                "stoch_k",
-                "atr",
-            )
-        }
+        # Prices keep the symbol's decimals (+1 for ATR and MACD, which are differences of prices).
+        places = {"ema_fast": digits, "ema_slow": digits, "ema_trend": digits, "bb_upper": digits,
+                  "bb_lower": digits, "atr": digits + 1, "macd_hist": digits + 1,
+                  "adx": 2, "rsi": 2, "stoch_k": 2}  # fmt: skip
+        values = {k: round(float(record[k]), n) for k, n in places.items()}
         return {"rules": rules, "indicators": values}
+
+
+def levels(params: StrategyParams, side: str, entry: float, atr: float) -> tuple[float, float]:
+    """(take profit, stop loss) of a signal entered at `entry`, in the symbol's decimals."""
+    direction = 1 if side == BUY else -1
+    digits = price_decimals(params.symbol)
+    return (
+        round(entry + direction * params.target_atr * atr, digits),
+        round(entry - direction * params.stop_atr * atr, digits),
+    )

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.prefect
 CHANNEL = -1001234567
 PARAMS = StrategyParams()
 WINDOW = PARAMS.startup_candle_count + EXTRA_CANDLES
-HISTORY = synthetic_candles(2500, seed=11)
+HISTORY = synthetic_candles(6000, seed=11)
 
 
 def _first_live_signal_row() -> int:

@@ -12,7 +12,7 @@ from promostack.signals.backtest import run_backtest
 
 
 def test_backtest_reports_the_figures_and_writes_the_equity_chart(tmp_path: Path) -> None:
-    candles = synthetic_candles(3000, seed=11)
+    candles = synthetic_candles(6000, seed=11)
     csv = tmp_path / "candles.csv"
     write_candles_csv(candles, str(csv))
     chart = tmp_path / "equity.png"

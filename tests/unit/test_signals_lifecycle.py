@@ -89,3 +89,29 @@ def test_weekend_gap_through_the_stop_exits_at_the_monday_open_and_does_not_coun
 
 def test_pip_convention_gold_tenth_of_a_dollar_and_forex_pairs() -> None:
     assert (pip_size("XAU/USD"), pip_size("USD/JPY"), pip_size("EUR/USD")) == (0.1, 0.01, 0.0001)
+
+
+def test_gap_through_the_target_wins_at_the_open_even_when_the_candle_then_falls_through_the_stop() -> None:
+    outcome = buy(candles([(2006.0, 2007.0, 1995.0, 1996.0)]))
+    assert outcome is not None
+    assert (outcome.status, outcome.exit_price, outcome.pips) == (TAKE_PROFIT, 2006.0, 60.0)
+
+
+def test_sell_gapping_through_its_target_wins_at_the_open() -> None:
+    frame = candles([(1994.0, 2005.0, 1993.0, 2004.0)])
+    outcome = resolve("XAU/USD", "15min", "SELL", SIGNAL_TIME, 2000.0, 1996.0, 2003.0, frame, 10)
+    assert outcome is not None
+    assert (outcome.status, outcome.exit_price, outcome.pips) == (TAKE_PROFIT, 1994.0, 60.0)
+
+
+def test_gap_through_the_stop_loses_at_the_open_even_when_the_candle_then_reaches_the_target() -> None:
+    outcome = buy(candles([(1995.0, 2005.0, 1994.0, 2004.5)]))
+    assert outcome is not None
+    assert (outcome.status, outcome.exit_price, outcome.pips) == (STOP_LOSS, 1995.0, -50.0)
+
+
+def test_forex_exit_prices_keep_five_decimals() -> None:
+    frame = candles([(1.08500, 1.08910, 1.08490, 1.08900)])
+    outcome = resolve("EUR/USD", "15min", "BUY", SIGNAL_TIME, 1.08500, 1.08875, 1.08219, frame, 10)
+    assert outcome is not None
+    assert (outcome.status, outcome.exit_price, outcome.pips) == (TAKE_PROFIT, 1.08875, 37.5)

@@ -17,7 +17,7 @@ from promostack.signals.strategy import BUY, TrendStrategy
 
 @pytest.fixture(scope="module")
 def history() -> pd.DataFrame:
-    return synthetic_candles(3000, seed=11)
+    return synthetic_candles(6000, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +43,26 @@ def test_signals_on_a_prefix_equal_the_full_run_up_to_that_point(
         np.testing.assert_allclose(prefix["atr"].to_numpy(), analysed["atr"].to_numpy()[:cut], equal_nan=True)
 
 
+@pytest.mark.parametrize("start", [1, 357, 1200])
+def test_signals_from_any_later_start_equal_the_full_run_after_the_warm_up(
+    history: pd.DataFrame, analysed: pd.DataFrame, start: int
+) -> None:
+    strategy = TrendStrategy()
+    later = strategy.analyse(history.iloc[start:]).iloc[strategy.startup_candle_count :]
+    same_rows = analysed.loc[later.index]
+    assert (same_rows["enter_long"] | same_rows["enter_short"]).sum() >= 3  # something to compare
+    pd.testing.assert_frame_equal(
+        later[["enter_long", "enter_short"]], same_rows[["enter_long", "enter_short"]]
+    )
+    for row in np.flatnonzero(later["enter_long"] | later["enter_short"]):
+        at = analysed.index.get_loc(later.index[row])
+        assert strategy.candidate_at(later, int(row)) == strategy.candidate_at(analysed, at)
+
+
 def test_perturbing_future_candles_changes_nothing_before_them(
     history: pd.DataFrame, analysed: pd.DataFrame
 ) -> None:
-    cut = 2000
+    cut = 4000
     shocked = history.copy()
     shocked.iloc[cut:, :] = shocked.iloc[cut:, :] * 1.05  # a 5 % jump from row 2000 on
     again = TrendStrategy().analyse(shocked)
@@ -101,3 +117,20 @@ def test_backtest_trades_are_exactly_the_live_signals_of_their_candles(history: 
 def test_backtest_refuses_history_shorter_than_the_warm_up() -> None:
     with pytest.raises(InvalidInput, match="warm-up"):
         run_backtest(synthetic_candles(100))
+
+
+def test_a_forex_backtest_keeps_the_pairs_five_decimals_in_levels_exits_and_reasons(
+    history: pd.DataFrame,
+) -> None:
+    # The gold-like sample rescaled to EUR/USD prices (about 1.08), quoted to 5 decimals.
+    eurusd = (history / 1850).round(5)
+    strategy = TrendStrategy(StrategyParams(symbol="EUR/USD"))
+    trades = run_backtest(eurusd, strategy).trades
+    assert len(trades) >= 3
+    prices = [p for t in trades for p in (t.signal.take_profit, t.signal.stop_loss, t.exit_price)]
+    assert all(p == round(p, 5) for p in prices)
+    assert any(p != round(p, 2) for p in prices)  # not cut to gold's 2 decimals
+    signal = trades[0].signal
+    assert signal.atr == pytest.approx(float(strategy.analyse(eurusd)["atr"].loc[signal.candle_time]), abs=1e-6)
+    assert signal.reasons["indicators"]["ema_trend"] != round(signal.reasons["indicators"]["ema_trend"], 2)
+    assert f"({signal.reasons['indicators']['ema_trend']:.5f})" in signal.reasons["rules"][0]
