@@ -1,0 +1,166 @@
+"""Stripe webhook events: verify, store once, apply to the mirror, and keep failures for a retry.
+
+The webhook verifies the signature, stores the event (its id is the primary key, so a
+duplicate delivery stores nothing and is acknowledged), answers at once, and applies it after.
+Applying is idempotent (the mirror refuses older state), so applying twice changes nothing.
+An event whose application fails stays `failed` with the reason; the reconcile flow applies
+it again later. An event that was stored but never applied (the process died after the
+answer) stays `received`, and the reconcile flow picks it up the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from promostack.billing import mirror
+from promostack.billing.mrr import RevenueFilter
+from promostack.billing.objects import JsonObject, discounts_expanded, invoice_subscription_id, object_id, ts
+from promostack.db.engine import session_scope
+from promostack.db.revenue import StripeEvent, StripeSubscription
+from promostack.errors import DependencyError, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+#: Stripe's own default: a signature older than five minutes is refused (replay protection).
+SIGNATURE_TOLERANCE_S = 300
+DONE = ("processed", "ignored")
+
+
+class SubscriptionSource(Protocol):
+    """What applying an event may need from Stripe: a subscription with its coupons expanded."""
+
+    def subscription(self, subscription_id: str) -> JsonObject: ...
+
+
+def verify(raw: bytes, signature: str | None, secret: str, tolerance_s: int = SIGNATURE_TOLERANCE_S) -> JsonObject:
+    """The event in `raw`, once its `Stripe-Signature` proves it is Stripe's and recent.
+
+    Raises InvalidInput for a missing, wrong or stale signature, or a body that is not an event.
+    """
+    try:
+        event = stripe.Webhook.construct_event(raw, signature, secret, tolerance=tolerance_s)
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidInput(f"the Stripe signature does not verify: {exc.user_message}") from None
+    except ValueError:
+        raise InvalidInput("the body is not a JSON Stripe event") from None
+    data = event.to_dict()
+    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str) or "data" not in data:
+        raise InvalidInput("the body is not a Stripe event (id, type and data are required)")
+    return data
+
+
+def store(sessions: sessionmaker[Session], raw: bytes, event: JsonObject) -> bool:
+    """Store the event; True when it is new, False for a duplicate delivery (nothing changes)."""
+    values = {
+        "id": event["id"],
+        "type": event["type"],
+        "created": ts(event.get("created")) or datetime.now(timezone.utc),
+        "livemode": bool(event.get("livemode")),
+        "payload": raw.decode("utf-8"),
+        "status": "received",
+        "attempts": 0,
+        "received_at": datetime.now(timezone.utc),
+    }
+    with session_scope(sessions) as session:
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        result = session.execute(insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+        return result.rowcount == 1
+
+
+def _subscription_from_stripe(source: SubscriptionSource | None, subscription_id: str, why: str) -> JsonObject:
+    if source is None:
+        raise DependencyError(f"{why}, and STRIPE_SECRET_KEY is not set to fetch subscription {subscription_id}")
+    return source.subscription(subscription_id)
+
+
+def apply(session: Session, event: JsonObject, flt: RevenueFilter, source: SubscriptionSource | None) -> str:
+    """Apply one event to the mirror: "processed", or "ignored" for objects not mirrored."""
+    obj = event["data"]["object"]
+    kind, created, at = obj.get("object"), int(event["created"]), ts(event["created"])
+    if kind == "subscription":
+        stamp = created
+        if not discounts_expanded(obj):
+            # Payloads carry discount ids; MRR needs their coupons: read the subscription as it is now.
+            obj, stamp = _subscription_from_stripe(source, obj["id"], "the event names discounts by id"), int(time.time())
+        if mirror.upsert_subscription(session, obj, stamp).applied:
+            mirror.refresh_customer_mrr(session, flt, at, event["id"], [object_id(obj["customer"])])
+        return "processed"
+    if kind == "invoice":
+        failed_at = at if event["type"] == "invoice.payment_failed" else None
+        mirror.upsert_invoice(session, obj, created, payment_failed_at=failed_at)
+        subscription_id = invoice_subscription_id(obj)
+        if subscription_id and session.get(StripeSubscription, subscription_id) is None:
+            # Filters need to know what the invoice bills; its subscription's own event may come later.
+            sub = _subscription_from_stripe(source, subscription_id, "the invoice's subscription is not mirrored yet")
+            mirror.upsert_subscription(session, sub, int(time.time()))
+            mirror.refresh_customer_mrr(session, flt, at, event["id"], [object_id(sub["customer"])])
+        return "processed"
+    deleted = event["type"].endswith(".deleted")
+    if kind == "refund":
+        mirror.upsert_refund(session, obj, created)
+    elif kind == "customer":
+        mirror.upsert_customer(session, {**obj, "deleted": deleted or obj.get("deleted")}, created)
+    elif kind == "product":
+        mirror.upsert_product(session, {**obj, "active": obj.get("active") and not deleted}, created)
+    elif kind == "price":
+        mirror.upsert_price(session, {**obj, "active": obj.get("active") and not deleted}, created)
+    else:
+        return "ignored"
+    return "processed"
+
+
+def process(
+    sessions: sessionmaker[Session], event_id: str, flt: RevenueFilter, source: SubscriptionSource | None
+) -> str:
+    """Apply a stored event once: its final status ("processed", "ignored" or "failed").
+
+    A failure of any kind is recorded on the event (`failed`, the reason, one more attempt) and
+    not raised: the event is kept and the reconcile flow applies it again.
+    """
+    try:
+        with session_scope(sessions) as session:
+            row = session.get(StripeEvent, event_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"no stored Stripe event {event_id}")
+            if row.status in DONE:
+                return row.status
+            row.status = apply(session, json.loads(row.payload), flt, source)
+            row.attempts += 1
+            row.last_error = None
+            row.processed_at = datetime.now(timezone.utc)
+            return row.status
+    except NotFound:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure is kept on the event for the retry
+        reason = f"{exc.__class__.__name__}: {exc}"[:2000]
+        log.warning("Stripe event %s not applied (kept for a retry): %s", event_id, reason)
+        with session_scope(sessions) as session:
+            row = session.get(StripeEvent, event_id, with_for_update=True)
+            if row is not None and row.status not in DONE:
+                row.status, row.last_error, row.attempts = "failed", reason, row.attempts + 1
+        return "failed"
+
+
+def to_retry(sessions: sessionmaker[Session], received_before: datetime, limit: int = 1000) -> list[str]:
+    """Ids of stored events not applied yet (failed, or received before `received_before`), oldest first."""
+    with sessions() as session:
+        query = (
+            select(StripeEvent.id)
+            .where(
+                (StripeEvent.status == "failed")
+                | ((StripeEvent.status == "received") & (StripeEvent.received_at < received_before))
+            )
+            .order_by(StripeEvent.created, StripeEvent.id)
+            .limit(limit)
+        )
+        return list(session.scalars(query))

@@ -1,0 +1,245 @@
+"""The Stripe mirror in the database: upserts that never let older state win, and MRR from it.
+
+Every row carries `source_ts`, the Unix time of the state it holds. An upsert with an older
+`source_ts` than the row's is refused, so events arriving out of order (Stripe does not
+guarantee order) cannot roll a subscription back. Webhook events upsert at their `created`
+time; the reconcile flow at the time it fetched the object (which is newer than any event it
+has seen). The customer MRR ledger turns each change into a classified movement.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from promostack.billing import mrr
+from promostack.billing.movements import Movement, classify
+from promostack.billing.objects import (
+    JsonObject,
+    customer_columns,
+    invoice_columns,
+    price_columns,
+    product_columns,
+    refund_columns,
+    subscription_columns,
+)
+from promostack.db.revenue import (
+    CustomerMrr,
+    MrrMovement,
+    StripeCustomer,
+    StripeInvoice,
+    StripePrice,
+    StripeProduct,
+    StripeRefund,
+    StripeSubscription,
+    StripeSubscriptionItem,
+)
+
+#: Fields the reconcile flow compares, per object: a difference means a webhook was missed.
+DRIFT_FIELDS = {
+    "subscription": ("status", "cancel_at_period_end", "items"),
+    "invoice": ("status", "amount_paid", "attempt_count"),
+    "refund": ("status", "amount"),
+}
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One field where the mirror and Stripe disagreed (mirror None: the object was missing)."""
+
+    object: str
+    id: str
+    field: str
+    mirror: str | None
+    stripe: str
+
+
+@dataclass
+class Upserted:
+    """What an upsert did: applied (False when the mirror held newer state) and any drift seen."""
+
+    applied: bool
+    drift: list[Drift]
+
+
+def _upsert(
+    session: Session, model: type, object_id: str, columns: JsonObject, source_ts: int, kind: str | None = None
+) -> Upserted:
+    row = session.get(model, object_id, with_for_update=True)
+    drift: list[Drift] = []
+    if row is None:
+        if kind is not None:
+            drift.append(Drift(kind, object_id, "(missing)", None, str(columns.get("status", "present"))))
+        session.add(model(id=object_id, source_ts=source_ts, **columns))
+        return Upserted(True, drift)
+    if row.source_ts > source_ts:
+        return Upserted(False, drift)
+    if kind is not None:
+        for name in DRIFT_FIELDS[kind]:
+            if name in columns and getattr(row, name) != columns[name]:
+                drift.append(Drift(kind, object_id, name, str(getattr(row, name)), str(columns[name])))
+    for name, value in columns.items():
+        setattr(row, name, value)
+    row.source_ts = source_ts
+    return Upserted(True, drift)
+
+
+def _items_signature(pairs: Iterable[tuple[str, int]]) -> str:
+    """Items as sorted "price×quantity", for drift reports."""
+    return ", ".join(sorted(f"{price}×{quantity}" for price, quantity in pairs)) or "(none)"
+
+
+def upsert_subscription(session: Session, sub: JsonObject, source_ts: int, compare: bool = False) -> Upserted:
+    """Write a subscription and replace its items, unless the mirror holds newer state."""
+    columns, items = subscription_columns(sub)
+    existing_items = session.scalars(
+        select(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"])
+    ).all()
+    before = _items_signature((i.price_id, i.quantity) for i in existing_items) if existing_items else None
+    result = _upsert(session, StripeSubscription, sub["id"], columns, source_ts, "subscription" if compare else None)
+    if not result.applied:
+        return result
+    after = _items_signature((i["price_id"], i["quantity"]) for i in items)
+    if compare and before is not None and before != after:
+        result.drift.append(Drift("subscription", sub["id"], "items", before, after))
+    session.execute(delete(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"]))
+    session.flush()
+    session.add_all(StripeSubscriptionItem(**item) for item in items)
+    return result
+
+
+def upsert_invoice(
+    session: Session,
+    invoice: JsonObject,
+    source_ts: int,
+    payment_failed_at: datetime | None = None,
+    compare: bool = False,
+) -> Upserted:
+    """Write an invoice; a recorded payment failure is kept (only a newer failure replaces it)."""
+    columns = invoice_columns(invoice)
+    row = session.get(StripeInvoice, invoice["id"])
+    kept = row.payment_failed_at if row is not None else None
+    if payment_failed_at is not None and (kept is None or payment_failed_at > kept):
+        kept = payment_failed_at
+    columns["payment_failed_at"] = kept
+    if row is not None and not columns["payment_intent_id"]:
+        columns["payment_intent_id"] = row.payment_intent_id  # webhook payloads omit payments
+    result = _upsert(session, StripeInvoice, invoice["id"], columns, source_ts, "invoice" if compare else None)
+    if not result.applied and row is not None:
+        row.payment_failed_at = kept  # a failure reported after newer state still happened
+    return result
+
+
+def upsert_refund(session: Session, refund: JsonObject, source_ts: int, compare: bool = False) -> Upserted:
+    """Write a refund."""
+    return _upsert(session, StripeRefund, refund["id"], refund_columns(refund), source_ts, "refund" if compare else None)
+
+
+def upsert_customer(session: Session, customer: JsonObject, source_ts: int) -> Upserted:
+    """Write a customer."""
+    return _upsert(session, StripeCustomer, customer["id"], customer_columns(customer), source_ts)
+
+
+def upsert_product(session: Session, product: JsonObject, source_ts: int) -> Upserted:
+    """Write a product."""
+    return _upsert(session, StripeProduct, product["id"], product_columns(product), source_ts)
+
+
+def upsert_price(session: Session, price: JsonObject, source_ts: int) -> Upserted:
+    """Write a price."""
+    return _upsert(session, StripePrice, price["id"], price_columns(price), source_ts)
+
+
+# --- MRR from the mirror ------------------------------------------------------------------------
+
+
+def _coupon(values: dict[str, Any]) -> mrr.Coupon:
+    return mrr.Coupon(
+        duration=values.get("duration") or "once",
+        percent_off=values.get("percent_off"),
+        amount_off=values.get("amount_off"),
+        currency=values.get("currency"),
+    )
+
+
+def load_subscriptions(session: Session, customer_ids: Iterable[str] | None = None) -> list[mrr.Subscription]:
+    """The mirrored subscriptions (of `customer_ids`, or all) as MRR values."""
+    subs_query = select(StripeSubscription)
+    items_query = select(StripeSubscriptionItem)
+    if customer_ids is not None:
+        ids = list(customer_ids)
+        subs_query = subs_query.where(StripeSubscription.customer_id.in_(ids))
+        items_query = items_query.join(
+            StripeSubscription, StripeSubscription.id == StripeSubscriptionItem.subscription_id
+        ).where(StripeSubscription.customer_id.in_(ids))
+    items: dict[str, list[mrr.Item]] = defaultdict(list)
+    for row in session.scalars(items_query):
+        items[row.subscription_id].append(
+            mrr.Item(
+                price_id=row.price_id,
+                product_id=row.product_id,
+                unit_amount=row.unit_amount,
+                quantity=row.quantity,
+                interval=row.interval,
+                interval_count=row.interval_count,
+                usage_type=row.usage_type,
+                billing_scheme=row.billing_scheme,
+                tiers_mode=row.tiers_mode,
+                tiers=tuple(row.tiers or ()),
+                coupons=tuple(_coupon(c) for c in row.discounts or ()),
+            )
+        )
+    return [
+        mrr.Subscription(
+            id=row.id,
+            customer_id=row.customer_id,
+            status=row.status,
+            currency=row.currency,
+            items=tuple(items.get(row.id, ())),
+            coupons=tuple(_coupon(c) for c in row.discounts or ()),
+        )
+        for row in session.scalars(subs_query)
+    ]
+
+
+def refresh_customer_mrr(
+    session: Session,
+    flt: mrr.RevenueFilter,
+    at: datetime,
+    source: str,
+    customer_ids: Iterable[str] | None = None,
+) -> list[Movement]:
+    """Recompute the MRR of `customer_ids` (or everyone) from the mirror; record each movement."""
+    ids = None if customer_ids is None else sorted(set(customer_ids))
+    values = mrr.customer_mrr(load_subscriptions(session, ids), flt)
+    rows_query = select(CustomerMrr)
+    if ids is not None:
+        rows_query = rows_query.where(CustomerMrr.customer_id.in_(ids))
+    rows = {(r.customer_id, r.currency): r for r in session.scalars(rows_query.with_for_update())}
+    movements = []
+    for key in sorted(set(values) | set(rows)):
+        row = rows.get(key)
+        before, after = (row.mrr if row else 0.0), values.get(key, 0.0)
+        kind = classify(before, after, bool(row and row.ever_paid))
+        if kind is None:
+            continue
+        movement = Movement(key[0], key[1], kind, before, after, at)
+        movements.append(movement)
+        session.add(
+            MrrMovement(
+                customer_id=key[0], currency=key[1], kind=kind, mrr_before=before, mrr_after=after, at=at, source=source
+            )
+        )
+        if row is None:
+            row = CustomerMrr(customer_id=key[0], currency=key[1], mrr=after, ever_paid=False)
+            session.add(row)
+        row.mrr = after
+        row.ever_paid = bool(row.ever_paid) or after > 0
+        row.updated_at = at
+    return movements
