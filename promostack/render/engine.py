@@ -1,4 +1,7 @@
-"""`render_template`: a template, its background and the texts in, the finished image out."""
+"""`render_template`: a template, its background and the texts in, the finished image out.
+
+`render_canvas` is the drawing half (a Pillow image); `render_template` adds the encode step of
+`promostack.render.encode`, so every caller gets the same encoders."""
 
 from __future__ import annotations
 
@@ -9,13 +12,11 @@ from PIL import Image
 
 from promostack.render.draw_text import draw_text
 from promostack.render.errors import BadImage, RenderError
+from promostack.render.encode import ImageFormat, check_output, encode_image
 from promostack.render.fit import FitResult, fit_text
-from promostack.render.images import ImageFormat, encode_image, open_image
+from promostack.render.images import open_image
 from promostack.render.logo import fitted_logo
 from promostack.templates.schema import TemplateMeta
-
-FORMATS = ("png", "jpeg", "webp")
-
 
 def _open(data: bytes, what: str) -> Image.Image:
     try:
@@ -50,10 +51,15 @@ def render_template(
 ) -> bytes:
     """The finished image. `texts` maps area id -> text; a missing id uses the area's default_text;
     unknown ids are a RenderError. Raises before producing anything on bad input."""
-    if fmt not in FORMATS:
-        raise RenderError(f"unsupported output format '{fmt}'; use png, jpeg or webp")
-    if not 1 <= quality <= 100:
-        raise RenderError(f"quality {quality} is out of range 1-100")
+    check_output(fmt, quality)  # before drawing: bad input costs nothing
+    return encode_image(render_canvas(meta, background, texts, logo=logo), fmt, quality)
+
+
+def render_canvas(
+    meta: TemplateMeta, background: bytes, texts: Mapping[str, str], *, logo: bytes | None = None
+) -> Image.Image:
+    """The finished picture, not yet encoded (RGB, or RGBA when the background has transparency);
+    the checks and errors of `render_template`."""
     known = {area.id for area in meta.text_areas}
     unknown = sorted(set(texts) - known)
     if unknown:
@@ -86,4 +92,4 @@ def render_template(
             canvas.paste(placed, corner, placed)
     for area, fit in zip(meta.text_areas, fits, strict=True):
         draw_text(canvas, fit, area)
-    return encode_image(canvas, fmt, quality)
+    return canvas

@@ -1,14 +1,12 @@
-"""Images in and out: untrusted bytes to a loaded Pillow image, and a finished image to bytes."""
+"""Images in: untrusted bytes to a loaded Pillow image (the way out is `promostack.render.encode`)."""
 
 from __future__ import annotations
 
 import io
 import warnings
-from typing import Literal
-
 from PIL import Image, ImageOps
 
-from promostack.render.errors import BadImage, RenderError
+from promostack.render.errors import BadImage
 
 DEFAULT_MAX_BYTES = 15_000_000
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -19,9 +17,6 @@ EXIF_ORIENTATION = 0x0112
 # DecompressionBombError above twice it; open_image turns both into BadImage, so a `max_pixels`
 # above this limit has no effect.
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
-
-ImageFormat = Literal["png", "jpeg", "webp"]
-
 
 def open_image(
     data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS
@@ -60,22 +55,3 @@ def open_image(
         raise BadImage(f"the image is damaged or truncated ({exc})") from None
     return image
 
-
-def encode_image(image: Image.Image, fmt: ImageFormat, quality: int) -> bytes:
-    """`image` encoded as `fmt`; JPEG gets RGB (transparency flattened onto white)."""
-    if fmt not in ("png", "jpeg", "webp"):
-        raise RenderError(f"unsupported output format '{fmt}'; use png, jpeg or webp")
-    if not 1 <= quality <= 100:
-        raise RenderError(f"quality {quality} is out of range 1-100")
-    out = io.BytesIO()
-    if fmt == "png":
-        image.save(out, "PNG")
-    elif fmt == "jpeg":
-        if image.mode != "RGB":
-            flat = Image.new("RGB", image.size, (255, 255, 255))
-            flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
-            image = flat
-        image.save(out, "JPEG", quality=quality, optimize=False)
-    else:
-        image.save(out, "WEBP", quality=quality)
-    return out.getvalue()

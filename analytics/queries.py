@@ -1,0 +1,369 @@
+"""The dashboard's questions, answered by DuckDB over the published Parquet files.
+
+Only the files the manifest names for the days a question covers are read: the rollups for
+every view (`gen_hourly` up to 48 hours, `gen_daily` above; `users_hourly` / `users_daily` for
+unique users; `coupons_daily` for the coupon search), never the raw events. Files are read
+through local paths: the embedded store's own, or a local copy of each S3 object (keys are
+never reused, so a copy never goes stale). Each thread has its own DuckDB connection; every
+value from a request is a bound parameter; answers are cached per manifest version.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from cachetools import LRUCache
+
+from analytics.manifest import Manifest, read_manifest
+from promostack.errors import InvalidInput
+from promostack.storage import LocalStore, ObjectStore
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
+MAX_CUSTOM_DAYS = 400
+HOURLY_MAX = timedelta(hours=48)
+DAILY_MAX = timedelta(days=180)
+PAGE_SIZE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A question's scope: the UTC instants [start, end) and optional bot, channel, template."""
+
+    start: datetime
+    end: datetime
+    bot: str | None = None
+    channel: str | None = None
+    template: str | None = None
+
+    @property
+    def hourly(self) -> bool:
+        """Whether the range is short enough for hourly buckets (and the hourly rollups)."""
+        return self.end - self.start <= HOURLY_MAX
+
+    @property
+    def bucket(self) -> str:
+        """The chart's bucket: hour up to 48 h, day up to 180 days, week above."""
+        span = self.end - self.start
+        return "hour" if span <= HOURLY_MAX else "day" if span <= DAILY_MAX else "week"
+
+    def previous(self) -> Filters:
+        """The period of the same length right before this one."""
+        span = self.end - self.start
+        return replace(self, start=self.start - span, end=self.start)
+
+    @property
+    def days(self) -> tuple[date, date]:
+        """The first and last UTC day the range touches."""
+        return self.start.date(), (self.end - timedelta(microseconds=1)).date()
+
+
+def _text(value: str | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if len(value) > 64:
+        raise InvalidInput(f"{name}: at most 64 characters")
+    return value
+
+
+def parse_filters(
+    range_name: str,
+    now: datetime,
+    start: str | None = None,
+    end: str | None = None,
+    bot: str | None = None,
+    channel: str | None = None,
+    template: str | None = None,
+) -> Filters:
+    """The scope a dashboard request asks for; `InvalidInput` saying what is wrong.
+
+    24h ends at the end of the current hour; 7d/30d/90d end at the end of today (UTC);
+    custom takes `start` and `end` dates (YYYY-MM-DD, both included).
+    """
+    if range_name in RANGES:
+        if range_name == "24h":
+            stop = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        else:
+            stop = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+        begin = stop - RANGES[range_name]
+    elif range_name == "custom":
+        try:
+            first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
+        except ValueError:
+            raise InvalidInput("custom range: give start and end as dates like 2026-11-01") from None
+        if last < first:
+            raise InvalidInput("custom range: the end date is before the start date")
+        if (last - first).days + 1 > MAX_CUSTOM_DAYS:
+            raise InvalidInput(f"custom range: at most {MAX_CUSTOM_DAYS} days")
+        begin = datetime.combine(first, datetime.min.time(), tzinfo=timezone.utc)
+        stop = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    else:
+        raise InvalidInput(f"range: use one of {', '.join([*RANGES, 'custom'])}")
+    return Filters(begin, stop, _text(bot, "bot"), _text(channel, "channel"), _text(template, "template"))
+
+
+_FILTER_SQL = (
+    " AND ($bot::VARCHAR IS NULL OR bot = $bot)"
+    " AND ($channel::VARCHAR IS NULL OR channel = $channel)"
+    " AND ($template::VARCHAR IS NULL OR template = $template)"
+)
+
+
+class AnalyticsQueries:
+    """Answers over the files of `store`'s manifest; safe to share between threads."""
+
+    def __init__(self, store: ObjectStore, cache_dir: Path, manifest_ttl_s: float = 5.0) -> None:
+        self.store = store
+        self.cache_dir = Path(cache_dir)
+        self.manifest_ttl_s = manifest_ttl_s
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._manifest: tuple[float, Manifest] | None = None
+        self._answers: LRUCache[tuple[Any, ...], Any] = LRUCache(maxsize=512)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def manifest(self) -> Manifest:
+        """The published manifest, read again at most every `manifest_ttl_s` seconds."""
+        with self._lock:
+            cached = self._manifest
+        if cached and clock.monotonic() - cached[0] < self.manifest_ttl_s:
+            return cached[1]
+        manifest = read_manifest(self.store)
+        with self._lock:
+            self._manifest = (clock.monotonic(), manifest)
+        return manifest
+
+    def refresh(self) -> None:
+        """Forget the cached manifest, so the next question reads the newest export."""
+        with self._lock:
+            self._manifest = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = duckdb.connect()
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_object_cache = true")
+            self._local.con = con
+        return con
+
+    def _paths(self, manifest: Manifest, dataset: str, first: date, last: date) -> list[str]:
+        keys = [f.key for day, f in manifest.days(dataset).items() if first <= day <= last]
+        if isinstance(self.store, LocalStore):
+            return [str(self.store.root / key) for key in keys]
+        return [str(self._local_copy(key)) for key in keys]
+
+    def _local_copy(self, key: str) -> Path:
+        path = self.cache_dir / key
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
+            tmp.write_bytes(self.store.get(key))
+            os.replace(tmp, path)
+        return path
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        cursor = self._connection().execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _cached(self, name: str, key: tuple[Any, ...], compute: Callable[[Manifest], Any]) -> Any:
+        manifest = self.manifest()
+        cache_key = (manifest.version, name, *key)
+        with self._lock:
+            if cache_key in self._answers:
+                return self._answers[cache_key]
+        answer = compute(manifest)
+        with self._lock:
+            self._answers[cache_key] = answer
+        return answer
+
+    def _scope(self, manifest: Manifest, f: Filters, hourly: str, daily: str) -> tuple[list[str], str, dict[str, Any]]:
+        """Files, WHERE clause and parameters for `f` over the hourly or daily rollup."""
+        first, last = f.days
+        params: dict[str, Any] = {"bot": f.bot, "channel": f.channel, "template": f.template}
+        if f.hourly:
+            params |= {"start": f.start, "end": f.end}
+            return self._paths(manifest, hourly, first, last), "hour >= $start AND hour < $end" + _FILTER_SQL, params
+        params |= {"first": first, "last": last}
+        return self._paths(manifest, daily, first, last), "day BETWEEN $first AND $last" + _FILTER_SQL, params
+
+    def _generations(self, manifest: Manifest, f: Filters, select: str, tail: str = "", **extra: Any) -> list[dict[str, Any]]:
+        """Rows of `SELECT {select} ... {tail}` over the attempts rollup in scope `f`; none without files."""
+        files, where, params = self._scope(manifest, f, "gen_hourly", "gen_daily")
+        if not files:
+            return []
+        return self._rows(f"SELECT {select} FROM read_parquet($files) WHERE {where} {tail}", {"files": files, **params, **extra})
+
+    # --- the views --------------------------------------------------------------------------
+
+    def kpis(self, f: Filters) -> dict[str, Any]:
+        """Generations, successes, success rate and unique users, now and in the previous period."""
+        return self._cached("kpis", (f,), lambda m: {"current": self._kpis(m, f), "previous": self._kpis(m, f.previous())})
+
+    def _kpis(self, manifest: Manifest, f: Filters) -> dict[str, Any]:
+        totals = self._generations(manifest, f, "coalesce(sum(attempts), 0) AS a, coalesce(sum(successes), 0) AS s")
+        attempts, successes = (int(totals[0]["a"]), int(totals[0]["s"])) if totals else (0, 0)
+        users_files, users_where, users_params = self._scope(manifest, f, "users_hourly", "users_daily")
+        users = 0
+        if users_files:
+            users = int(
+                self._rows(
+                    f"SELECT count(DISTINCT user_ref) AS n FROM read_parquet($files) WHERE {users_where}",
+                    {"files": users_files, **users_params},
+                )[0]["n"]
+            )
+        return {
+            "generations": attempts,
+            "successes": successes,
+            "success_rate": successes / attempts if attempts else None,
+            "unique_users": users,
+        }
+
+    def series(self, f: Filters) -> dict[str, Any]:
+        """Generations and successes per hour (≤ 48 h), day (≤ 180 days) or week, gaps as zeros."""
+        return self._cached("series", (f,), lambda m: self._series(m, f))
+
+    def _series(self, manifest: Manifest, f: Filters) -> dict[str, Any]:
+        bucket = f.bucket
+        column = "hour" if f.hourly else "day"
+        rows = self._generations(
+            manifest, f, f"date_trunc('{bucket}', {column}) AS t, sum(attempts) AS attempts, sum(successes) AS successes", "GROUP BY 1"
+        )
+        found = {_utc(r["t"]): {"attempts": int(r["attempts"]), "successes": int(r["successes"])} for r in rows}
+        points = []
+        for t in _buckets(f, bucket):
+            values = found.get(t, {"attempts": 0, "successes": 0})
+            points.append({"t": t.isoformat(), **values})
+        return {"bucket": bucket, "points": points}
+
+    def templates(self, f: Filters, limit: int = 50) -> list[dict[str, Any]]:
+        """The most generated templates with their success rates, most generations first."""
+        return self._cached("templates", (f, limit), lambda m: self._grouped(m, f, "template", limit))
+
+    def failures(self, f: Filters) -> list[dict[str, Any]]:
+        """Failed generations by reason (the error's kind), most frequent first."""
+        return self._cached("failures", (f,), lambda m: self._failures(m, f))
+
+    def _grouped(self, manifest: Manifest, f: Filters, column: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._generations(
+            manifest,
+            f,
+            f"{column} AS name, sum(attempts) AS attempts, sum(successes) AS successes",
+            "GROUP BY 1 ORDER BY attempts DESC, name LIMIT $limit",
+            limit=limit,
+        )
+        return [
+            {
+                "name": r["name"],
+                "attempts": int(r["attempts"]),
+                "successes": int(r["successes"]),
+                "success_rate": int(r["successes"]) / int(r["attempts"]) if r["attempts"] else None,
+            }
+            for r in rows
+        ]
+
+    def _failures(self, manifest: Manifest, f: Filters) -> list[dict[str, Any]]:
+        rows = self._generations(
+            manifest, f, "reason, sum(attempts) AS failures", "AND reason IS NOT NULL GROUP BY 1 ORDER BY failures DESC, reason"
+        )
+        return [{"reason": r["reason"], "failures": int(r["failures"])} for r in rows]
+
+    def options(self, f: Filters) -> dict[str, list[str]]:
+        """The bots, channels and templates seen in the range, for the filter menus."""
+        return self._cached("options", (f.start, f.end), lambda m: self._options(m, f))
+
+    def _options(self, manifest: Manifest, f: Filters) -> dict[str, list[str]]:
+        first, last = f.days
+        files = self._paths(manifest, "gen_daily", first, last)
+        if not files:
+            return {"bots": [], "channels": [], "templates": []}
+        rows = self._rows(
+            "SELECT list(DISTINCT bot ORDER BY bot) AS bots, list(DISTINCT channel ORDER BY channel) AS channels, "
+            "list(DISTINCT template ORDER BY template) AS templates FROM read_parquet($files) "
+            "WHERE day BETWEEN $first AND $last",
+            {"files": files, "first": first, "last": last},
+        )[0]
+        return {k: [v for v in (rows[k] or []) if v] for k in ("bots", "channels", "templates")}
+
+    def coupons(self, f: Filters, search: str = "", page: int = 1, page_size: int = 25) -> dict[str, Any]:
+        """Coupon codes containing `search` (any case, taken literally) used in the range's days.
+
+        Each with its attempts, successes and last use, most used first, one page at a time.
+        """
+        if len(search) > 64:
+            raise InvalidInput("search: at most 64 characters")
+        if page < 1 or not 1 <= page_size <= PAGE_SIZE_MAX:
+            raise InvalidInput(f"page must be 1 or more and page_size 1 to {PAGE_SIZE_MAX}")
+        return self._cached("coupons", (f.days, search.lower(), page, page_size), lambda m: self._coupons(m, f, search, page, page_size))
+
+    def _coupons(self, manifest: Manifest, f: Filters, search: str, page: int, page_size: int) -> dict[str, Any]:
+        first, last = f.days
+        files = self._paths(manifest, "coupons_daily", first, last)
+        answer: dict[str, Any] = {"page": page, "page_size": page_size, "total": 0, "coupons": []}
+        if not files:
+            return answer
+        rows = self._rows(
+            "SELECT code, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used, "
+            "count(*) OVER () AS total FROM read_parquet($files) "
+            "WHERE day BETWEEN $first AND $last AND contains(lower(code), lower($search)) "
+            "GROUP BY code ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
+            {
+                "files": files,
+                "first": first,
+                "last": last,
+                "search": search,
+                "limit": page_size,
+                "offset": (page - 1) * page_size,
+            },
+        )
+        answer["total"] = int(rows[0]["total"]) if rows else self._coupon_total(files, first, last, search)
+        answer["coupons"] = [
+            {
+                "code": r["code"],
+                "attempts": int(r["attempts"]),
+                "successes": int(r["successes"]),
+                "last_used": _utc(r["last_used"]).isoformat() if r["last_used"] else None,
+            }
+            for r in rows
+        ]
+        return answer
+
+    def _coupon_total(self, files: Sequence[str], first: date, last: date, search: str) -> int:
+        # A page past the end has no rows to carry the window count.
+        return int(
+            self._rows(
+                "SELECT count(DISTINCT code) AS n FROM read_parquet($files) "
+                "WHERE day BETWEEN $first AND $last AND contains(lower(code), lower($search))",
+                {"files": list(files), "first": first, "last": last, "search": search},
+            )[0]["n"]
+        )
+
+
+def _utc(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return datetime.combine(value, datetime.min.time(), tzinfo=timezone.utc)
+
+
+def _buckets(f: Filters, bucket: str) -> list[datetime]:
+    if bucket == "hour":
+        t, step = f.start, timedelta(hours=1)
+    else:
+        t = datetime.combine(f.start.date(), datetime.min.time(), tzinfo=timezone.utc)
+        step = timedelta(days=1) if bucket == "day" else timedelta(weeks=1)
+        if bucket == "week":
+            t -= timedelta(days=t.weekday())  # DuckDB's weeks start on Monday (ISO)
+    out = []
+    while t < f.end:
+        out.append(t)
+        t += step
+    return out
