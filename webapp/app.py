@@ -14,7 +14,7 @@ from webapp import security
 from promostack.runtime import build_runtime, install_runtime
 from webapp.lifecycle import run_hooks
 from webapp.rendering import STATIC_DIR
-from webapp.routes import admin, api, public, telegram
+from webapp.routes import admin, admin_revenue, api, public, stripe_webhook, telegram
 from webapp.routes import admin_campaigns, campaigns
 
 
@@ -38,9 +38,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *public.routes(),
         *api.routes(),
         *admin.routes(),
+        *admin_revenue.routes(),
         *campaigns.routes(),
         *admin_campaigns.routes(),
         *telegram.routes(),
+        *stripe_webhook.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
     return Starlette(routes=routes, middleware=security.middleware(settings), lifespan=lifespan)
