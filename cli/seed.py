@@ -61,8 +61,21 @@ def seed_demo_coupons(settings: Settings) -> Iterator[str]:
         runtime.close()
 
 
+def seed_demo_campaign(settings: Settings) -> Iterator[str]:
+    """Add the live demo campaign (/c/gold-rush) with an overlay per shape, when absent."""
+    from promostack.campaigns.demo import seed_demo_campaign as seed_campaign
+    from promostack.campaigns.overlays import OverlayStore
+    from promostack.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        yield seed_campaign(runtime.sessions, OverlayStore(runtime.store), datetime.now(timezone.utc))
+    finally:
+        runtime.close()
+
+
 # Each seeder is idempotent and yields one line per thing it did or found already there.
-SEEDERS: list[Seeder] = [seed_demo_templates, seed_demo_coupons]
+SEEDERS: list[Seeder] = [seed_demo_templates, seed_demo_coupons, seed_demo_campaign]
 
 
 def seed_all(settings: Settings) -> Iterator[str]:

@@ -5,13 +5,17 @@
 import { AFTER_LOGIN, h, icon, ICONS } from "./api.js";
 import { couponsPage, emptyProductPage, runsPage, signalsPage, templatesPage } from "./pages.js";
 import { editorPage } from "./editor.js";
+import { campaignPage, campaignsPage, reviewPage } from "./campaigns.js";
 
 const PRODUCTS = {
   promo: { name: "Promo Gen", sub: "Templates & coupons", links: [
     { href: "#/promo/templates", label: "Templates", icon: ICONS.image, section: "templates" },
     { href: "#/promo/coupons", label: "Coupons", icon: ICONS.ticket, section: "coupons" },
   ] },
-  campaigns: { name: "Campaigns", sub: "User submissions", links: [{ href: "#/campaigns", label: "Overview", icon: ICONS.megaphone, section: "overview" }] },
+  campaigns: { name: "Campaigns", sub: "Photo frames & posts", links: [
+    { href: "#/campaigns", label: "Overview", icon: ICONS.megaphone, section: "overview" },
+    { href: "#/campaigns/review", label: "Review queue", icon: ICONS.ticket, section: "review" },
+  ] },
   broadcasts: { name: "Broadcasts", sub: "Telegram messages", links: [{ href: "#/broadcasts", label: "Overview", icon: ICONS.send, section: "overview" }] },
   analytics: { name: "Analytics", sub: "Bots & generations", links: [{ href: "#/analytics", label: "Overview", icon: ICONS.chart, section: "overview" }] },
   signals: { name: "Signals", sub: "XAU/USD channel", links: [{ href: "#/signals", label: "Signals", icon: ICONS.trend, section: "signals" }] },
@@ -25,7 +29,10 @@ const ROUTES = [
   { path: /^\/promo\/coupons$/, product: "promo", section: "coupons", page: couponsPage },
   { path: /^\/signals$/, product: "signals", section: "signals", page: signalsPage },
   { path: /^\/ops\/runs$/, product: "ops", section: "runs", page: runsPage },
-  ...["campaigns", "broadcasts", "analytics", "revenue"].map((product) => ({
+  { path: /^\/campaigns$/, product: "campaigns", section: "overview", page: campaignsPage },
+  { path: /^\/campaigns\/review(?:\?.*)?$/, product: "campaigns", section: "review", page: reviewPage },
+  { path: /^\/campaigns\/([a-z0-9-]+)$/, product: "campaigns", section: "overview", page: campaignPage },
+  ...["broadcasts", "analytics", "revenue"].map((product) => ({
     path: new RegExp(`^/${product}$`), product, section: "overview", page: (view, params, shell) => emptyProductPage(view, product, shell),
   })),
 ];

@@ -247,7 +247,6 @@ export async function signalsPage(view, params, shell) {
 // --- products not built yet --------------------------------------------------------------------
 
 const NOT_YET = {
-  campaigns: [ICONS.megaphone, "Campaigns", "Campaigns with user submissions are not part of this release yet. When they are, their entries and winners will be managed here."],
   broadcasts: [ICONS.send, "Broadcasts", "Telegram broadcasts are not part of this release yet. When they are, you will compose, schedule and follow them here."],
   analytics: [ICONS.chart, "Analytics", "Bot and generation analytics are not part of this release yet. No numbers are shown rather than made-up ones."],
   revenue: [ICONS.coin, "Revenue", "Stripe revenue metrics are not part of this release yet. No numbers are shown rather than made-up ones."],

@@ -1,0 +1,28 @@
+"""Prefect tasks of the campaign lifecycle: database work, retried when the database fails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from promostack.campaigns.records import Digest, StatusChange, apply_due_changes, digests
+from promostack.runtime import current_runtime
+from tasks.retries import retry_on_dependency_error
+
+# The database is the dependency here; a failed run changed nothing (one transaction).
+_DATABASE = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": retry_on_dependency_error,
+             "cache_policy": NO_CACHE, "persist_result": False}
+
+
+@task(name="open-and-end-campaigns", **_DATABASE)
+def open_and_end_campaigns(now: datetime) -> list[StatusChange]:
+    """The campaigns opened or ended because their start or end time came."""
+    return apply_due_changes(current_runtime().sessions, now)
+
+
+@task(name="count-campaign-activity", **_DATABASE)
+def count_campaign_activity(since: datetime) -> list[Digest]:
+    """Photos made and posts entered since `since`, per live campaign."""
+    return digests(current_runtime().sessions, since)
