@@ -240,7 +240,7 @@ class FakeStripe:
         self.api_key = api_key
         self.objects: dict[str, dict[str, Json]] = {name: {} for name in _RESOURCES}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
-        self._failures: list[tuple[int, str | None]] = []
+        self._failures: list[tuple[int | None, str | None]] = []  # None: answer normally
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.port = free_port()
@@ -267,10 +267,11 @@ class FakeStripe:
             for obj in objs:
                 self.objects[obj["object"] + "s"][obj["id"]] = obj
 
-    def fail_next(self, status: int, times: int = 1, path: str | None = None) -> None:
-        """Answer the next `times` requests (to paths starting with `path`, if given) with `status`."""
+    def fail_next(self, status: int, times: int = 1, path: str | None = None, after: int = 0) -> None:
+        """Answer `times` requests (to paths starting with `path`, if given) with `status`,
+        once `after` more such requests have been answered normally."""
         with self._lock:
-            self._failures.extend([(status, path)] * times)
+            self._failures.extend([(None, path)] * after + [(status, path)] * times)
 
     def list_requests(self, resource: str) -> list[dict[str, Any]]:
         """The query of every list request of `resource`, in order."""
@@ -283,7 +284,10 @@ class FakeStripe:
             for i, (status, prefix) in enumerate(self._failures):
                 if prefix is None or path.startswith(prefix):
                     del self._failures[i]
-                    return status, _error(status, "Too many requests hit the API too quickly." if status == 429 else "Something went wrong.")
+                    if status is not None:
+                        message = "Too many requests hit the API too quickly." if status == 429 else "Something went wrong."
+                        return status, _error(status, message)
+                    break
             if auth != f"Bearer {self.api_key}":
                 return 401, _error(401, "Invalid API Key provided.")
             parts = path.strip("/").split("/")
