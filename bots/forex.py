@@ -7,10 +7,14 @@ from datetime import datetime, timedelta, timezone
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from promostack.runtime import current_runtime
+from promostack.runtime import Runtime
 from promostack.signals import records
 from promostack.signals.messages import PARSE_MODE, recap_text
 from promostack.signals.stats import recap_stats
+
+
+def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.bot_data["runtime"]
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -29,7 +33,7 @@ async def open_signals(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """List the signals open now."""
     if not update.effective_message:
         return
-    rows = records.open_signals(current_runtime().sessions)
+    rows = records.open_signals(_runtime(context).sessions)
     if not rows:
         await update.effective_message.reply_text("No signal is open right now.")
         return
@@ -41,14 +45,14 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer with the recap of the last 7 days."""
     if not update.effective_message:
         return
-    sessions = current_runtime().sessions
+    sessions = _runtime(context).sessions
     end = datetime.now(timezone.utc)
     start_ = end - timedelta(days=7)
     trades = records.closed_trades(sessions, start_, end)
     summary = recap_stats(
         trades, records.opened_count(sessions, start_, end), records.recent_trades(sessions, end)
     )
-    replay = current_runtime().settings.twelve_data_api_key is None
+    replay = _runtime(context).settings.twelve_data_api_key is None
     await update.effective_message.reply_text(
         recap_text("Last 7 days", summary, replay), parse_mode=PARSE_MODE
     )

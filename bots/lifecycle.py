@@ -17,9 +17,10 @@ from starlette.applications import Starlette
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bots.application import build_application, drain_background
+from bots.application import build_application
+from bots.background import drain_background
 from bots.registry import BotEntry, enabled_bots, webhook_secret
-from promostack.config import Settings
+from promostack.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,10 @@ class BotUnavailable(Exception):
 class LiveBot:
     """One bot served by the web app: its Application (started on demand) and webhook secret."""
 
-    def __init__(self, settings: Settings, entry: BotEntry) -> None:
+    def __init__(self, runtime: Runtime, entry: BotEntry) -> None:
         self.entry = entry
-        self.secret = webhook_secret(settings, entry).encode()
-        self.application: Application = build_application(settings, entry)
+        self.secret = webhook_secret(runtime.settings, entry).encode()
+        self.application: Application = build_application(runtime, entry)
         self._lock = asyncio.Lock()
         self._started = False
 
@@ -78,8 +79,8 @@ class LiveBot:
 @asynccontextmanager
 async def running_bots(app: Starlette) -> AsyncIterator[None]:
     """A lifespan hook: starts every bot with a token, keeps them on `app.state.bots`, stops them."""
-    settings: Settings = app.state.runtime.settings
-    bots = {entry.id: LiveBot(settings, entry) for entry in enabled_bots(settings)}
+    runtime: Runtime = app.state.runtime
+    bots = {entry.id: LiveBot(runtime, entry) for entry in enabled_bots(runtime.settings)}
     app.state.bots = bots
     for bot in bots.values():
         try:

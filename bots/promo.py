@@ -1,10 +1,10 @@
 """The promo bot's handlers: /start, /help, /templates, /promo CODE [TEMPLATE], and the buttons.
 
-Handlers are thin: they read the command, make the image with the `render-promo` steps (validate
-the coupon, load the template, render, record the generation event — see `RENDER_MODE` for how
-Prefect is involved) or call the audience functions, and reply. Every error a user can cause gets a
-friendly sentence; anything else is logged with the update's context and answered with an apology,
-never a stack trace.
+Handlers are thin: they read the command, call one function — the promo step list
+(`flows.render_promo.make_promo`, which checks the user's quota, records the attempt, validates
+the coupon, renders, sends the photo and settles the attempt) or an audience function — and reply
+with a text from `bots.promo_texts`. Every error a user can cause gets a friendly sentence;
+anything else is logged with the update's context and answered with an apology, never a trace.
 
 Callback data (64 bytes at most, so it is stateless and any web instance can answer the press):
 `r|<CODE>|<slug>` renders CODE on template slug; `t|<slug>` shows the template's preview.
@@ -13,13 +13,11 @@ Callback data (64 bytes at most, so it is stateless and any web instance can ans
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -30,49 +28,25 @@ from telegram.ext import (
     filters,
 )
 
-from bots.application import run_in_background
+from bots import promo_texts as say
+from bots.background import run_in_background
+from flows.render_promo import make_promo, record_refusal
 from promostack import audience
 from promostack.coupons import CouponServiceUnavailable, InvalidCoupon, normalise_code
-from promostack.errors import DependencyError
-from promostack.promo import (
-    GenerationRecord,
-    PromoRequest,
-    PromoResult,
-    make_promo,
-    plain_steps,
-    record_generation,
-    services_for,
-)
-from promostack.render import BadImage, RenderError
-from promostack.runtime import Runtime, current_runtime
+from promostack.db.generations import derived_event_id
+from promostack.errors import DeliveryUnknown, RateLimited
+from promostack.limits import Limit
+from promostack.promo import PromoRequest, PromoResult
+from promostack.render import RenderError
+from promostack.runtime import Runtime
 from promostack.templates.store import TemplateNotFound, TemplateStore
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    ("start", "Start the bot"),
-    ("promo", "Make a promo image: /promo CODE [TEMPLATE]"),
-    ("templates", "See the designs"),
-    ("help", "How to use the bot"),
-]
-HELP = (
-    "Send <b>/promo CODE</b> and pick a design to get your promo image, or "
-    "<b>/promo CODE TEMPLATE</b> to choose it right away.\n"
-    "<b>/templates</b> shows the designs, <b>/help</b> shows this message."
-)
-USAGE = "Send <b>/promo CODE</b>, for example <code>/promo WELCOME10</code>, or <b>/promo CODE TEMPLATE</b>."
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 CHANNEL = "telegram"
-# How /promo makes the image (the README's "Telegram bots" has the measured latencies):
-# "direct" runs the render_promo flow's own steps without Prefect (`make_promo`), sends the photo,
-#   then writes the generation event and records a finished render-promo flow run, so every promo
-#   still shows in the Prefect UI; Prefect being slow or down never delays or loses a photo.
-# "flow" awaits the render_promo flow itself (task retries included): the photo leaves only after
-#   Prefect's bookkeeping, which costs 2-3x the render here, and fails when Prefect's API fails.
-# Chosen by the TELEGRAM_RENDER_MODE setting; bot_data[RENDER_MODE_KEY] overrides it per Application.
-RENDER_MODE = "direct"
-RENDER_MODE_KEY = "promo_render"
-RECORD_RETRY_PAUSES = (0.5, 1.5)  # seconds between attempts to write a generation event
+# Errors the user can do something about (or wait out): answered in words, never apologised for.
+USER_ERRORS = (InvalidCoupon, TemplateNotFound, CouponServiceUnavailable, RenderError, RateLimited)
 
 
 # --- wiring ------------------------------------------------------------------------------------
@@ -104,7 +78,7 @@ async def see_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if person is not None and not (text and text.split()[0].split("@")[0] == "/start"):
         # In the background: the command's answer never waits for this write; the bot awaits its
         # background work when it stops, so no touch is lost on shutdown.
-        sessions = _runtime().sessions
+        sessions = _runtime(context).sessions
         run_in_background(
             context.application, asyncio.to_thread(audience.touch, sessions, _bot_id(context), person)
         )
@@ -115,35 +89,27 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = _person(update)
     if person is None or update.effective_message is None:
         return
-    arrival = await asyncio.to_thread(audience.register, _runtime().sessions, _bot_id(context), person)
-    name = html.escape(person.first_name or "there")
-    greeting = {
-        audience.Arrival.NEW: f"Hi {name}! I turn coupon codes into promo images.",
-        audience.Arrival.RETURNING: f"Welcome back, {name}!",
-        audience.Arrival.REACTIVATED: f"Good to see you again, {name}! You're back on the list.",
-    }[arrival]
-    await update.effective_message.reply_html(f"{greeting}\n\n{HELP}")
+    arrival = await asyncio.to_thread(audience.register, _runtime(context).sessions, _bot_id(context), person)
+    await update.effective_message.reply_html(say.greeting(arrival, person.first_name))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explains the commands."""
     if update.effective_message:
-        await update.effective_message.reply_html(HELP)
+        await update.effective_message.reply_html(say.HELP)
 
 
 async def templates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Lists the designs visible on Telegram as buttons that show a preview."""
     if update.effective_message is None:
         return
-    designs = await asyncio.to_thread(_template_store(context).visible, "telegram")
+    designs = await asyncio.to_thread(_templates(context).visible, "telegram")
     if not designs:
-        await update.effective_message.reply_text("There are no designs yet. Please check back soon.")
+        await update.effective_message.reply_text(say.NO_DESIGNS)
         return
     keyboard = [[InlineKeyboardButton(d.name, callback_data=f"t|{d.slug}")] for d in designs]
-    lines = "\n".join(f"• <b>{html.escape(d.name)}</b> — <code>{d.slug}</code>" for d in designs)
     await update.effective_message.reply_html(
-        f"The designs:\n{lines}\n\nTap one for a preview, then send <b>/promo CODE TEMPLATE</b>.",
-        reply_markup=InlineKeyboardMarkup(keyboard),
+        say.designs_list([(d.name, d.slug) for d in designs]), reply_markup=InlineKeyboardMarkup(keyboard)
     )
 
 
@@ -155,27 +121,24 @@ async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if not args or len(args) > 2:
         problem = "missing coupon code" if not args else "too many words after /promo"
-        await asyncio.to_thread(_record_refusal, update, None, args[0] if args else None, problem)
-        await message.reply_html(("Please add your coupon code. " if not args else "") + USAGE)
+        await _refuse(update, context, None, args[0] if args else None, problem)
+        await message.reply_html(say.missing_or_extra_words(args))
         return
     code = normalise_code(args[0])
     if len(args) == 2:
         await _send_promo(update, context, code, args[1].strip().lower())
         return
-    designs = await asyncio.to_thread(_template_store(context).visible, "telegram")
+    designs = await asyncio.to_thread(_templates(context).visible, "telegram")
     if not designs:
-        await asyncio.to_thread(_record_refusal, update, None, code, "no template visible on telegram")
-        await message.reply_text("There are no designs yet. Please check back soon.")
+        await _refuse(update, context, None, code, "no template visible on telegram")
+        await message.reply_text(say.NO_DESIGNS)
         return
     if any(len(f"r|{code}|{d.slug}".encode()) > CALLBACK_LIMIT for d in designs):
         # Too long to carry in a button: ask for the template in the command instead.
-        names = ", ".join(f"<code>{d.slug}</code>" for d in designs)
-        await message.reply_html(f"Please name the design too: <b>/promo CODE TEMPLATE</b>, one of {names}.")
+        await message.reply_html(say.name_the_design([d.slug for d in designs]))
         return
     keyboard = [[InlineKeyboardButton(d.name, callback_data=f"r|{code}|{d.slug}")] for d in designs]
-    await message.reply_html(
-        f"Pick a design for <code>{html.escape(code)}</code>:", reply_markup=InlineKeyboardMarkup(keyboard)
-    )
+    await message.reply_html(say.pick_a_design(code), reply_markup=InlineKeyboardMarkup(keyboard))
 
 
 async def render_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,21 +160,19 @@ async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     slug = query.data[2:]
     await query.answer()
-    store = _template_store(context)
+    store = _templates(context)
     try:
         meta = await asyncio.to_thread(store.get, slug)
         image = await asyncio.to_thread(store.image, slug, meta)
     except TemplateNotFound:
-        await context.bot.send_message(
-            update.effective_chat.id, "That design is gone. Send /templates for the list."
-        )
+        await context.bot.send_message(update.effective_chat.id, say.DESIGN_GONE)
         return
     # Telegram keeps the upload: send its file_id again next time instead of the bytes.
     cache: dict[tuple[str, int], str] = context.bot_data.setdefault("preview_file_ids", {})
     sent = await context.bot.send_photo(
         update.effective_chat.id,
         photo=cache.get((slug, meta.version), image),
-        caption=f"{meta.name}\nSend /promo CODE {slug} to use it.",
+        caption=say.preview_caption(meta.name, slug),
     )
     if sent.photo:
         cache[(slug, meta.version)] = sent.photo[-1].file_id
@@ -220,13 +181,13 @@ async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Points an unknown command at /help."""
     if update.effective_message:
-        await update.effective_message.reply_html("I don't know that command. " + HELP)
+        await update.effective_message.reply_html(say.UNKNOWN_COMMAND)
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answers plain text with how to ask for an image."""
     if update.effective_message:
-        await update.effective_message.reply_html(USAGE)
+        await update.effective_message.reply_html(say.USAGE)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -236,15 +197,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = tg_update.effective_user if tg_update else None
     if isinstance(error, Forbidden) and user is not None:
         marked = await asyncio.to_thread(
-            audience.mark_blocked, _runtime().sessions, _bot_id(context), user.id
+            audience.mark_blocked, _runtime(context).sessions, _bot_id(context), user.id
         )
-        log.info(
-            "user %s blocked bot %s (%s)%s",
-            user.id,
-            _bot_id(context),
-            error,
-            "" if marked else ", already known",
-        )
+        log.info("user %s blocked bot %s (%s)%s", user.id, _bot_id(context), error, "" if marked else ", already known")
         return
     text = tg_update.effective_message.text if tg_update and tg_update.effective_message else None
     log.error(
@@ -258,9 +213,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = tg_update.effective_chat if tg_update else None
     if chat is not None:
         try:
-            await context.bot.send_message(
-                chat.id, "Sorry, something went wrong on our side. Please try again in a minute."
-            )
+            await context.bot.send_message(chat.id, say.APOLOGY)
         except TelegramError:
             log.warning("could not apologise to chat %s", chat.id, exc_info=True)
 
@@ -270,154 +223,66 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, slug: str) -> None:
     """Makes the promo image for `code` on `slug` and sends it, or a friendly reply saying why not."""
-    chat = update.effective_chat
-    user = update.effective_user
+    chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
+    runtime, bot_id = _runtime(context), _bot_id(context)
+    # The update is the work's identity: a re-delivered update lands on the same event.
+    event_id = derived_event_id(CHANNEL, bot_id, update.update_id)
     try:
-        request = PromoRequest(template_slug=slug, coupon_code=code, channel=CHANNEL, user_ref=str(user.id))
+        request = PromoRequest(
+            template_slug=slug, coupon_code=code, channel=CHANNEL, user_ref=str(user.id), bot_id=bot_id,
+            event_id=event_id,
+        )
     except ValueError:
         # The request model refuses a slug that can never exist: same answer as an unknown one.
-        await asyncio.to_thread(_record_refusal, update, slug[:64], code, f"unknown template {slug[:64]!r}")
-        await context.bot.send_message(chat.id, _unknown_template(slug), parse_mode=ParseMode.HTML)
+        await _refuse(update, context, slug[:64], code, f"unknown template {slug[:64]!r}")
+        await context.bot.send_message(chat.id, say.unknown_template(slug), parse_mode=ParseMode.HTML)
         return
-    mode = context.bot_data.get(RENDER_MODE_KEY) or context.bot_data["settings"].telegram_render_mode
-    direct = mode == "direct"
-    records: list[GenerationRecord] = []
-    error: Exception | None = None
-    try:
-        result = await (_render_direct(request, records) if direct else _render_flow(request))
-    except (InvalidCoupon, TemplateNotFound, CouponServiceUnavailable, RenderError) as exc:
-        error = exc
-        await context.bot.send_message(chat.id, _why_not(exc, code, slug), parse_mode=ParseMode.HTML)
-    except Exception as exc:
-        error = exc  # the error handler logs it and apologises; the run is recorded as failed
-        raise
-    else:
-        name = await asyncio.to_thread(_template_name, context, slug)
-        await context.bot.send_photo(chat.id, photo=result.image, caption=f"{code} — {name}")
-    finally:
-        if direct:
-            # After the reply has left, so the bookkeeping never delays the user; the bot awaits
-            # its background work when it stops, so none is lost on a clean shutdown.
-            run_in_background(context.application, _bookkeeping(request, records, error))
 
-
-async def _render_flow(request: PromoRequest) -> PromoResult:
-    from flows.render_promo import render_promo
-
-    return await render_promo(request)
-
-
-async def _render_direct(request: PromoRequest, records: list[GenerationRecord]) -> PromoResult:
-    """The image made by the flow's own steps without Prefect; the generation records are kept
-    in `records` (success or failure) to be written once the reply has left."""
-    runtime = _runtime()
-
-    async def keep(record: GenerationRecord) -> None:
-        records.append(record)
-
-    steps = dataclasses.replace(plain_steps(runtime), record_generation=keep)
-    return await make_promo(runtime, request, steps)
-
-
-async def _bookkeeping(
-    request: PromoRequest, records: list[GenerationRecord], error: Exception | None
-) -> None:
-    """Nothing; writes the generation events (retrying database failures), then records a
-    finished render-promo flow run so the promo shows in the Prefect UI like any other."""
-    runtime = _runtime()
-    for record in records:
-        for attempt, pause in enumerate((*RECORD_RETRY_PAUSES, None)):
-            try:
-                await asyncio.to_thread(record_generation, runtime, record)
-                break
-            except DependencyError:
-                if pause is None:
-                    log.exception("generation event lost after %d attempts: %s", attempt + 1, record)
-                else:
-                    await asyncio.sleep(pause)  # back off: the database said no just now
-    await _record_flow_run(request, error)
-
-
-async def _record_flow_run(request: PromoRequest, error: Exception | None) -> None:
-    """Nothing; records a finished `render-promo` flow run for a promo made in direct mode."""
-    from prefect.client.orchestration import get_client
-    from prefect.states import Completed, Failed
-
-    from flows.render_promo import render_promo
-
-    state = (
-        Completed(message="made and sent by the Telegram bot")
-        if error is None
-        else Failed(message=f"{type(error).__name__}: {error}")
-    )
-    try:
-        async with get_client() as client:
-            await client.create_flow_run(
-                render_promo,
-                parameters={"request": request.model_dump(mode="json", exclude={"logo"})},
-                tags=["telegram", "recorded-after-send"],
-                state=state,
+    async def send_photo(result: PromoResult) -> None:
+        try:
+            await context.bot.send_photo(
+                chat.id, photo=result.image, caption=say.photo_caption(code, result.template_name)
             )
-    except Exception:  # observability only: the user has their answer, the event is in the database
-        log.warning("could not record the render-promo flow run for user %s", request.user_ref, exc_info=True)
+        except TimedOut as exc:
+            raise DeliveryUnknown(f"sendPhoto timed out: {exc}") from exc
 
-
-def _why_not(error: Exception, code: str, slug: str) -> str:
-    """The friendly sentence for an error the user caused (or a validation outage)."""
-    if isinstance(error, InvalidCoupon):
-        return f"Sorry, <code>{html.escape(code)}</code> can't be used: {html.escape(str(error))}"
-    if isinstance(error, TemplateNotFound):
-        return _unknown_template(slug)
-    if isinstance(error, CouponServiceUnavailable):
-        return "I can't check coupon codes right now. Please try again in a few minutes."
-    if isinstance(error, BadImage):
-        # The design's own image is broken: not the user's doing, so say so and tell the logs.
-        log.error("template %s cannot be rendered: %s", slug, error)
-        return "That design can't be used right now. Please pick another one with /templates."
-    return f"<code>{html.escape(code)}</code> doesn't fit on that design. Try another one with /templates."
-
-
-def _unknown_template(slug: str) -> str:
-    return f"There's no design called <code>{html.escape(slug[:64])}</code>. Send /templates for the list."
-
-
-def _template_name(context: ContextTypes.DEFAULT_TYPE, slug: str) -> str:
+    settings = runtime.settings
+    quota = (f"promo:{bot_id}:{user.id}", Limit(settings.promo_limit_per_user, settings.promo_limit_window_s))
     try:
-        return _template_store(context).get(slug).name
-    except TemplateNotFound:  # deleted between render and caption: the slug still names it
-        return slug
+        await make_promo(runtime, request, send_photo, quota=quota)
+    except USER_ERRORS as exc:
+        await context.bot.send_message(chat.id, say.why_not(exc, code, slug), parse_mode=ParseMode.HTML)
+    except DeliveryUnknown:
+        # The photo may well have arrived: an apology or a second photo would be wrong.
+        log.warning("photo for update %s: delivery unknown (settled as unknown)", update.update_id)
 
 
-def _record_refusal(update: Update, slug: str | None, code: str | None, problem: str) -> None:
-    """Nothing; records a generation attempt refused before the flow ran (the flow records the rest)."""
+async def _refuse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, slug: str | None, code: str | None, problem: str
+) -> None:
     user = update.effective_user
-    record = GenerationRecord(
-        channel=CHANNEL,
-        user_ref=str(user.id) if user else None,
-        template_slug=slug or "",
-        coupon_code=code or "",
-        success=False,
-        error=problem,
+    event_id = derived_event_id(CHANNEL, _bot_id(context), update.update_id)
+    await record_refusal(
+        _runtime(context), CHANNEL, str(user.id) if user else None, slug, code, problem, event_id
     )
-    record_generation(_runtime(), record)
 
 
 # --- context -----------------------------------------------------------------------------------
 
 
-def _runtime() -> Runtime:
-    return current_runtime()
+def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.bot_data["runtime"]
 
 
 def _bot_id(context: ContextTypes.DEFAULT_TYPE) -> str:
     return str(context.bot_data.get("bot_id", "promo"))
 
 
-def _template_store(context: ContextTypes.DEFAULT_TYPE) -> TemplateStore:
+def _templates(context: ContextTypes.DEFAULT_TYPE) -> TemplateStore:
     # The runtime's shared store keeps parsed metas and images cached between commands.
-    return services_for(_runtime()).templates
+    return _runtime(context).templates
 
 
 def _person(update: Update) -> audience.Person | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from telegram.ext import Application
 
+from bots import forex, promo
 from promostack.config import Settings
 
 RegisterHandlers = Callable[[Application], None]
@@ -51,23 +52,11 @@ def webhook_path(bot_id: str) -> str:
     return f"/telegram/{bot_id}/webhook"
 
 
-def _promo_handlers(application: Application) -> None:
-    from bots.promo import register_handlers
-
-    register_handlers(application)
-
-
-def _forex_handlers(application: Application) -> None:
-    from bots.forex import register_handlers
-
-    register_handlers(application)
-
-
 def all_bots(settings: Settings) -> list[BotEntry]:
     """Every bot PromoStack knows, on or off."""
     return [
-        BotEntry("promo", "promo images: /promo CODE [TEMPLATE]", settings.promo_bot_token, _promo_handlers),
-        BotEntry("forex", "gold trading signals channel", settings.forex_bot_token, _forex_handlers),
+        BotEntry("promo", "promo images: /promo CODE [TEMPLATE]", settings.promo_bot_token, promo.register_handlers),
+        BotEntry("forex", "gold trading signals channel", settings.forex_bot_token, forex.register_handlers),
     ]
 
 

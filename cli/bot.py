@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bots.application import build_application, drain_background
+from bots.application import build_application
+from bots.background import drain_background
 from bots.registry import BotEntry, all_bots, enabled_bots, webhook_secret
+from cli.output import Column, error_console, json_option, print_list
 from promostack.config import Settings, get_settings
 from promostack.runtime import build_runtime, install_runtime
 
@@ -110,11 +112,11 @@ async def poll(settings: Settings, bots: list[BotEntry], stop: asyncio.Event) ->
     """Nothing; runs `bots` with long polling until `stop` is set (their webhooks are removed)."""
     runtime = build_runtime(settings)
     started: list[Application] = []
-    # The handlers reach the database and store through the installed runtime.
+    # The handlers reach the runtime through bot_data; flows they start find it installed.
     with install_runtime(runtime):
         try:
             for entry in bots:
-                application = build_application(settings, entry, polling=True)
+                application = build_application(runtime, entry, polling=True)
                 await application.initialize()
                 started.append(application)
                 assert application.updater is not None
@@ -133,15 +135,19 @@ async def poll(settings: Settings, bots: list[BotEntry], stop: asyncio.Event) ->
             runtime.close()
 
 
-def _report(results: list[WebhookResult]) -> None:
-    table = Table(title="Telegram webhooks")
-    for column in ("bot", "url", "status"):
-        table.add_column(column)
-    for result in results:
-        table.add_row(
-            result.bot_id, result.url, "[green]ok[/]" if result.ok else f"[red]FAIL[/] {result.detail}"
-        )
-    console.print(table)
+WEBHOOK_COLUMNS = [
+    Column("bot", show=lambda r: r["bot_id"]),
+    Column("url"),
+    Column(
+        "status",
+        show=lambda r: Text("ok", "green") if r["ok"] else Text.assemble(("FAIL", "red"), f" {r['detail']}"),
+        wrap=True,
+    ),
+]
+
+
+def _report(results: list[WebhookResult], as_json: bool) -> None:
+    print_list([asdict(r) for r in results], WEBHOOK_COLUMNS, title="Telegram webhooks", as_json=as_json)
     if not all(r.ok for r in results):
         raise typer.Exit(code=1)
 
@@ -149,40 +155,49 @@ def _report(results: list[WebhookResult]) -> None:
 BotOption = typer.Option(None, "--bot", "-b", help="Bot id (repeatable); default: every bot with a token.")
 
 
+BOT_COLUMNS = [
+    Column("bot", show=lambda b: b["id"]),
+    Column("status", show=lambda b: Text("on", "green") if b["enabled"] else Text("off (no token)", "dim")),
+    Column("webhook"),
+    Column("what it does", show=lambda b: b["description"], wrap=True),
+]
+
+
 @app.command("list")
-def list_bots() -> None:
+def list_bots(as_json: bool = json_option()) -> None:
     """List the bots, whether each is on, and its webhook URL."""
     settings = get_settings()
-    table = Table(title="Telegram bots")
-    for column in ("bot", "status", "webhook", "what it does"):
-        table.add_column(column)
-    for entry in all_bots(settings):
-        status = "[green]on[/]" if entry.enabled else "[dim]off (no token)[/]"
-        table.add_row(entry.id, status, webhook_url(settings, entry), entry.description)
-    console.print(table)
+    records = [
+        {"id": b.id, "enabled": b.enabled, "webhook": webhook_url(settings, b), "description": b.description}
+        for b in all_bots(settings)
+    ]
+    print_list(records, BOT_COLUMNS, title="Telegram bots", as_json=as_json)
 
 
 @app.command("set-webhook")
 def set_webhook_command(
     bot: list[str] | None = BotOption,
     drop_pending: bool = typer.Option(False, help="Drop updates Telegram queued while no webhook answered."),
+    as_json: bool = json_option(),
 ) -> None:
     """Register BASE_URL/telegram/<bot>/webhook and its secret with Telegram for each bot."""
     settings = get_settings()
     bots = _selected(settings, bot)
     if not bots:
-        console.print("no bot has a token: set TELEGRAM_BOT_TOKEN (or FOREX_BOT_TOKEN) first")
+        error_console.print("no bot has a token: set TELEGRAM_BOT_TOKEN (or FOREX_BOT_TOKEN) first")
         raise typer.Exit(code=1)
     if not settings.base_url.startswith("https://"):
-        console.print(f"[yellow]note[/]: Telegram only posts to https URLs; BASE_URL is {settings.base_url}")
-    _report(asyncio.run(set_webhooks(settings, bots, drop_pending)))
+        error_console.print(
+            f"[yellow]note[/]: Telegram only posts to https URLs; BASE_URL is {settings.base_url}"
+        )
+    _report(asyncio.run(set_webhooks(settings, bots, drop_pending)), as_json)
 
 
 @app.command("delete-webhook")
-def delete_webhook_command(bot: list[str] | None = BotOption) -> None:
+def delete_webhook_command(bot: list[str] | None = BotOption, as_json: bool = json_option()) -> None:
     """Remove each bot's webhook."""
     settings = get_settings()
-    _report(asyncio.run(delete_webhooks(settings, _selected(settings, bot))))
+    _report(asyncio.run(delete_webhooks(settings, _selected(settings, bot))), as_json)
 
 
 @app.command("poll")
@@ -191,7 +206,7 @@ def poll_command(bot: list[str] | None = BotOption) -> None:
     settings = get_settings()
     bots = _selected(settings, bot)
     if not bots:
-        console.print("no bot has a token: set TELEGRAM_BOT_TOKEN (or FOREX_BOT_TOKEN) first")
+        error_console.print("no bot has a token: set TELEGRAM_BOT_TOKEN (or FOREX_BOT_TOKEN) first")
         raise typer.Exit(code=1)
 
     async def main() -> None:

@@ -48,7 +48,8 @@ def render(
     store: bool = typer.Option(False, "--store", help="Also keep the image in object storage."),
 ) -> None:
     """Render one promo image for a valid coupon code."""
-    from promostack.promo import PromoRequest, make_promo
+    from flows.render_promo import make_promo
+    from promostack.promo import PromoRequest
 
     with cli_errors():
         request = PromoRequest(
@@ -82,16 +83,15 @@ def bulk_render(
 ) -> None:
     """Render every code of a CSV and write the images as one zip (resumable)."""
     from promostack.bulk import generation_record, prepare_job, run_bulk, write_zip
-    from promostack.promo import GenerationLog, services_for
+    from promostack.db.generations import GenerationLog
 
     settings = get_settings()
     runtime = build_runtime(settings)
     try:
         with cli_errors():
-            found = services_for(runtime)
             csv_text = csv_file.read_text(encoding="utf-8-sig")
             job = prepare_job(
-                found.templates, template, csv_text=csv_text, job_id=job_id, fmt=_format(fmt, None), quality=quality
+                runtime.templates, template, csv_text=csv_text, job_id=job_id, fmt=_format(fmt, None), quality=quality
             )
             with Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -102,11 +102,11 @@ def bulk_render(
                 def progress(done: int, total: int) -> None:
                     bar.update(task_id, completed=done, total=total)
 
-                with GenerationLog(runtime) as events:
+                with GenerationLog(runtime.sessions) as events:
                     outcome = run_bulk(
                         job,
                         runtime.store,
-                        validator=found.validator,
+                        validator=runtime.validator,
                         workers=workers,
                         on_progress=progress,
                         on_row=lambda code, key, problem: events.add(

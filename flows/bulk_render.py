@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from promostack.bulk import rows_of
 from promostack.promo import Format
+from promostack.runtime import current_runtime
 from tasks.render import prepare_bulk_job, render_bulk_images, write_bulk_zip
 
 
@@ -39,9 +40,10 @@ def bulk_render(
     zip_key: str | None = None,
 ) -> BulkReport:
     """The report of rendering every code of the CSV with template `template_slug`."""
-    job = prepare_bulk_job(template_slug, csv_text, csv_key, job_id, fmt, quality)
-    outcome = render_bulk_images(job, workers)
-    key = write_bulk_zip(job, outcome, zip_key)
+    runtime = current_runtime()
+    job = prepare_bulk_job(runtime, template_slug, csv_text, csv_key, job_id, fmt, quality)
+    outcome = render_bulk_images(runtime, job, workers)
+    key = write_bulk_zip(runtime, job, outcome, zip_key)
     if outcome.problems:
         create_table_artifact(
             table=list(rows_of(outcome)),

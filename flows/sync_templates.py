@@ -15,7 +15,6 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel
 
 from promostack.errors import DependencyError, InvalidInput, NotFound
-from promostack.promo import services_for
 from promostack.runtime import current_runtime
 from promostack.storage import LocalStore
 from promostack.templates.store import TemplateStore
@@ -42,7 +41,7 @@ def sync_templates(mirror_dir: str | None = None) -> SyncReport:
     """The report of bringing the mirror (default `$DATA_DIR/mirror`) and storage in step."""
     runtime = current_runtime()
     mirror = TemplateStore(LocalStore(Path(mirror_dir) if mirror_dir else runtime.settings.data_dir / "mirror"))
-    remote = services_for(runtime).templates
+    remote = runtime.templates
     local = scan_templates(mirror)
     stored = scan_templates(remote)
     plan = plan_sync(local.metas, stored.metas, local.deleted, stored.deleted)

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from promostack.coupons import CouponValidator, normalise_code
 from promostack.coupons.check import malformed
 from promostack.errors import InvalidInput
-from promostack.promo import CONTENT_TYPES, EXTENSIONS, Format, GenerationRecord, compose_texts
+from promostack.db.generations import GenerationRecord, derived_event_id
+from promostack.promo import CONTENT_TYPES, EXTENSIONS, Format, compose_texts
 from promostack.render import RenderError, render_template
 from promostack.storage import ObjectNotFound, ObjectStore, StorageError, check_key
 from promostack.templates.schema import TemplateMeta
@@ -190,8 +191,11 @@ def run_bulk(
 
     Codes are checked with `validator` when given (invalid ones become problems). With
     `workers > 1` rows render in that many threads.
-    `on_row` hears about each row of this run as it is settled: rendered (with its key) or
-    refused (with the problem); rows done by earlier runs are not repeated.
+    `on_row` hears about each row as it is settled: rendered (with its key) or refused (with the
+    problem). Rows whose image an earlier run stored are not rendered again, but `on_row` hears
+    of them too, first: a run killed between storing an image and writing its event leaves the
+    image as the only trace, and the resume writes the event (ids derived from the work keep it
+    single, see `generation_record`).
     """
     if not 1 <= workers <= MAX_WORKERS:
         raise InvalidInput(f"workers must be 1 to {MAX_WORKERS}, got {workers}")
@@ -199,6 +203,10 @@ def run_bulk(
     todo = [row for row in job.rows if job.image_key(row.code) not in done]
     skipped = len(job.rows) - len(todo)
     tracker = _Tracker(job, on_progress, on_row)
+    if on_row is not None:
+        for row in job.rows:
+            if job.image_key(row.code) in done:
+                on_row(row.code, job.image_key(row.code), None)
     for problem in job.problems:
         tracker.refuse(problem)
     if validator is not None and todo:
@@ -217,7 +225,8 @@ def run_bulk(
 
 
 def generation_record(job: BulkJob, code: str, key: str | None, problem: str | None, user_ref: str) -> GenerationRecord:
-    """The generation event of one settled row (channel `bulk`)."""
+    """The generation event of one settled row (channel `bulk`), its id derived from the job, the
+    code and the outcome: every run of the job writes the same ids, so each stays single."""
     return GenerationRecord(
         channel="bulk",
         user_ref=user_ref,
@@ -226,6 +235,7 @@ def generation_record(job: BulkJob, code: str, key: str | None, problem: str | N
         success=problem is None,
         error=problem,
         output_key=key,
+        event_id=derived_event_id("bulk", job.job_id, code, "refused" if problem else "made"),
     )
 
 

@@ -55,7 +55,6 @@ class Settings(BaseSettings):
     telegram_bot_token_test: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_secret: SecretStr | None = None
-    telegram_render_mode: Literal["direct", "flow"] = "direct"
     forex_bot_token: SecretStr | None = None
     forex_channel_id: str | None = None
 
@@ -93,6 +92,16 @@ class Settings(BaseSettings):
     campaign_photo_max_bytes: int = 20_000_000  # largest photo upload on /c/<slug>
     campaign_photo_max_pixels: int = 50_000_000  # refused before decoding above this (bombs)
     campaign_submissions_per_hour: int = 10  # post URLs one client address may send an hour
+
+    # --- shared limits (Redis when set, else the database) -----------------------------------
+    redis_url: str | None = None
+    promo_limit_per_user: int = 10  # /promo images per Telegram user per window (0: no limit)
+    promo_limit_window_s: int = 60
+    render_limit_per_ip: int = 30  # POST /api/render per client address per window (0: no limit)
+    render_limit_window_s: int = 60
+    # A generation attempt still pending after this long belonged to a process that died.
+    attempt_settle_after_s: int = 300
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL: `DATABASE_URL`, else Postgres from `DB_*`, else SQLite under var/."""

@@ -84,8 +84,12 @@ def check_storage(settings: Settings) -> ServiceStatus:
     return ServiceStatus("object storage", "embedded default", str(settings.data_dir / "store"), ok, detail, ms)
 
 
-def check_services(settings: Settings) -> list[ServiceStatus]:
-    """Every external service PromoStack can use, configured or not, checked when configured."""
+def check_services(settings: Settings, prefect_api_url: str | None = None) -> list[ServiceStatus]:
+    """Every external service PromoStack can use, configured or not, checked when configured.
+
+    `prefect_api_url` is the Prefect API the caller's Prefect settings name (None: the default
+    local server); the caller reads it, since this module knows nothing of Prefect.
+    """
     statuses = [check_database(settings), check_storage(settings)]
 
     def optional(name: str, configured: bool, target: str, url: str, off_detail: str) -> None:
@@ -130,9 +134,7 @@ def check_services(settings: Settings) -> list[ServiceStatus]:
         settings.stripe_api_base or "https://api.stripe.com",
         "no STRIPE_SECRET_KEY: revenue pages say 'not configured'",
     )
-    from prefect.settings import PREFECT_API_URL
-
-    prefect_api = (PREFECT_API_URL.value() or "http://127.0.0.1:4200/api").rstrip("/")
+    prefect_api = (prefect_api_url or "http://127.0.0.1:4200/api").rstrip("/")
     ok, detail, ms = _timed(_http_ok(f"{prefect_api}/health", timeout=3))
     statuses.append(ServiceStatus("prefect api", "configured", prefect_api, ok, detail, ms))
     return statuses

@@ -1,9 +1,10 @@
-"""The runtime: long-lived resources (settings, database, store) built once per process.
+"""The runtime: long-lived resources (settings, database, store, and the services that cache on
+them) built once per process and handed to whoever needs them.
 
-Flows, tasks, bots and the web app all reach the database and the store through a `Runtime`.
-It is built by a factory, never at import time: `current_runtime()` builds one from the
-environment's settings on first use, and `install_runtime()` puts a specific one in place
-(the web app's lifespan does, and so do tests).
+Edges hold it (`app.state.runtime` in the web app, `bot_data["runtime"]` in a bot) and pass it
+down; a flow takes it once at its entry with `current_runtime()`, which builds one from the
+environment's settings on first use. `install_runtime()` puts a specific one in place (the web
+app's lifespan does, and so do tests). Nothing below an entry point looks it up by itself.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from promostack.config import Settings, get_settings
+from promostack.coupons import CouponValidator, build_validator
 from promostack.db.engine import make_engine, make_session_factory
+from promostack.limits import RateLimiter, build_limiter
 from promostack.storage import ObjectStore, build_store
+from promostack.templates.store import TemplateStore
 
 
 @dataclass
@@ -29,6 +34,23 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     store: ObjectStore
+
+    @cached_property
+    def templates(self) -> TemplateStore:
+        """The template store on `store`, built on first use; it caches parsed metas and images,
+        so every part of the process (public pages, admin, bots, flows) shares this one."""
+        return TemplateStore(self.store)
+
+    @cached_property
+    def validator(self) -> CouponValidator:
+        """The coupon validator the settings choose, built on first use (FunderPro's answers are
+        cached in it); `InvalidInput` when the settings are incomplete."""
+        return build_validator(self.settings, self.sessions)
+
+    @cached_property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every process shares: Redis when `REDIS_URL` is set, else the database."""
+        return build_limiter(self.settings.redis_url, self.sessions)
 
     def close(self) -> None:
         """Release the database pool."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prefect.cache_policies import NO_CACHE
+
 from promostack.errors import DependencyError
 
 
@@ -14,3 +16,14 @@ def retry_on_dependency_error(task: Any, task_run: Any, state: Any) -> bool:
     way every time, so retrying it would only delay the answer.
     """
     return isinstance(state.data, DependencyError)
+
+
+# Options of every task that talks to a dependency: its failures retried, nothing cached, and
+# no result persisted (image bytes never go to result storage: callers get them in memory).
+RETRY_DEPENDENCY_ERRORS: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [0.5, 1.5],
+    "retry_condition_fn": retry_on_dependency_error,
+    "cache_policy": NO_CACHE,
+    "persist_result": False,
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -152,19 +153,71 @@ def s3_settings(tmp_path: Path, s3_endpoint: str) -> Settings:
 # --- Prefect -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """Flows run against a temporary Prefect server for the whole session, heartbeats off.
+@contextmanager
+def _prefect_server(database_url: str) -> Iterator[None]:
+    """A Prefect API server in a subprocess on `database_url`, made the API of this process.
 
-    Heartbeats off: each synchronous flow call otherwise joins a heartbeat thread that sleeps
-    in one-second steps (about 1.1 s per call measured with prefect 3.9.1).
+    Prefect's own `prefect_test_harness` always uses SQLite, whose single writer lock has failed
+    the server's start under load ("database is locked"); this is the same harness on any database.
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    import prefect.context
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
 
-    with prefect_test_harness(server_startup_timeout=90):
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: database_url}):
+        server = SubprocessASGIServer(port=free_port())
+        prior = SubprocessASGIServer._instances.get(None)
+        # Code that asks for "the" ephemeral server finds this one instead of starting another.
+        SubprocessASGIServer._instances[None] = server
+        server.start(timeout=120)
+    try:
+        # Heartbeats off: each synchronous flow call otherwise joins a heartbeat thread that
+        # sleeps in one-second steps (about 1.1 s per call measured with prefect 3.9.1).
+        with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            with prefect.context._temporary_global_settings_context(prefect.context.get_settings_context()):
+                yield
+                APILogWorker.drain_all()
+                EventsWorker.drain_all()
+    finally:
+        server.stop()
+        if prior is not None:
+            SubprocessASGIServer._instances[None] = prior
+        else:
+            SubprocessASGIServer._instances.pop(None, None)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Flows run against a temporary Prefect server for the whole session: on a fresh database
+    of the test Postgres when it is reachable, else (outside CI) on a SQLite file."""
+    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"prefect_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any connection failure means "unreachable" here
+        admin.dispose()
+        if IN_CI:
+            pytest.fail(f"Postgres is required under CI=true: {str(exc).splitlines()[0]}")
+        path = tmp_path_factory.mktemp("prefect") / "prefect.db"
+        with _prefect_server(f"sqlite+aiosqlite:///{path}"):
             yield
+        return
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql+psycopg2://", "postgresql+asyncpg://")
+    try:
+        with _prefect_server(f"{base}/{name}"):
+            yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -10,3 +10,8 @@ from promostack.runtime import Runtime
 def runtime(request: Request) -> Runtime:
     """The runtime of the app serving `request`."""
     return request.app.state.runtime
+
+
+def client_ip(request: Request) -> str:
+    """The client's IP address (uvicorn's --proxy-headers puts the real one here behind a proxy)."""
+    return request.client.host if request.client else "unknown"

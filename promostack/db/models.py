@@ -83,6 +83,7 @@ class GenerationEvent(Base):
     __table_args__ = (
         Index("ix_generation_events_created_at", "created_at"),
         Index("ix_generation_events_coupon_code", "coupon_code"),
+        Index("ix_generation_events_status", "status"),
         UniqueConstraint("event_id", name="uq_generation_events_event_id"),
     )
 
@@ -98,6 +99,9 @@ class GenerationEvent(Base):
     output_key: Mapped[str | None] = mapped_column(String(255))
     # Chosen by the writer before the first attempt, so a retried write cannot add a second row.
     event_id: Mapped[str | None] = mapped_column(String(32))
+    # pending (written before its effect) -> succeeded | failed | unknown (its process died).
+    status: Mapped[str] = mapped_column(String(16), server_default=text("'succeeded'"))
+    settled_at: Mapped[datetime | None] = mapped_column()
 
 
 class Coupon(Base):
@@ -180,3 +184,14 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client: Mapped[str] = mapped_column(String(64))  # the client's IP address
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimitWindow(Base):
+    """One fixed window of one rate limit: how many hits `key` had in window number `window`."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch seconds

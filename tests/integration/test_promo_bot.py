@@ -1,5 +1,6 @@
 """The promo bot end to end: a Telegram update POSTed to the web app's webhook, real
-python-telegram-bot handlers, the render_promo flow, and what the fake Bot API received.
+python-telegram-bot handlers, the promo step list (flows.render_promo.make_promo, no Prefect in the
+photo's path), and what the fake Bot API received.
 
 Leaving the `TestClient` block stops the app, and python-telegram-bot's `Application.stop()` waits
 for every queued update to be handled, so assertions after the block see the finished work.
@@ -21,7 +22,6 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bots.promo import RENDER_MODE, RENDER_MODE_KEY
 from bots.registry import find_bot, webhook_secret
 from promostack.config import Settings
 from promostack.coupons import LocalRegistry
@@ -38,9 +38,6 @@ from webapp.routes.telegram import SECRET_HEADER
 TOKEN = "700100:promo-test-token"
 DEMO = Path(__file__).resolve().parents[2] / "promostack" / "templates" / "demo"
 USER = 4242
-MODES = ["flow", "direct"]
-
-pytestmark = pytest.mark.prefect
 
 
 @dataclass
@@ -52,10 +49,9 @@ class PromoBot:
     secret: str
 
     @contextmanager
-    def running(self, mode: str = RENDER_MODE) -> Iterator[TestClient]:
-        """The app, started, the bot rendering in `mode`; on leaving, every update has been handled."""
+    def running(self) -> Iterator[TestClient]:
+        """The app, started; on leaving, every update has been handled."""
         with TestClient(create_app(self.settings)) as client:
-            client.app.state.bots["promo"].application.bot_data[RENDER_MODE_KEY] = mode
             yield client
 
     def post(self, client: TestClient, update: dict[str, Any], secret: str | None = None) -> httpx.Response:
@@ -88,7 +84,7 @@ class PromoBot:
 
 
 @pytest.fixture
-def promo_bot(db_url: str, tmp_path: Path, bot_api: FakeBotApi, prefect_harness: None) -> PromoBot:
+def promo_bot(db_url: str, tmp_path: Path, bot_api: FakeBotApi) -> PromoBot:
     """The promo bot on `db_url` with the demo templates in its store and coupon WELCOME10."""
     settings = make_settings(
         tmp_path,
@@ -212,9 +208,8 @@ def test_templates_lists_the_designs_as_buttons_and_a_button_shows_a_preview(pro
     assert "Welcome offer" in preview.params["caption"]
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: PromoBot, mode: str) -> None:
-    with promo_bot.running(mode) as client:
+def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: PromoBot) -> None:
+    with promo_bot.running() as client:
         promo_bot.post(client, message_update("/promo welcome10 summer-sale"))
     [photo] = promo_bot.sent("sendPhoto")
     assert photo.params["chat_id"] == USER
@@ -230,11 +225,8 @@ def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: 
     )
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_promo_with_only_a_code_offers_designs_and_renders_the_pressed_one(
-    promo_bot: PromoBot, mode: str
-) -> None:
-    with promo_bot.running(mode) as client:
+def test_promo_with_only_a_code_offers_designs_and_renders_the_pressed_one(promo_bot: PromoBot) -> None:
+    with promo_bot.running() as client:
         promo_bot.post(client, message_update("/promo WELCOME10"))
         [offer] = promo_bot.api.wait_for("sendMessage", timeout=20)
         data = {row[0]["callback_data"] for row in offer.params["reply_markup"]["inline_keyboard"]}
@@ -246,9 +238,8 @@ def test_promo_with_only_a_code_offers_designs_and_renders_the_pressed_one(
     assert photo.params["caption"] == "WELCOME10 — Welcome offer"
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBot, mode: str) -> None:
-    with promo_bot.running(mode) as client:
+def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBot) -> None:
+    with promo_bot.running() as client:
         promo_bot.post(client, message_update("/promo NOSUCHCODE summer-sale"))
     [reply] = promo_bot.sent("sendMessage")
     assert "NOSUCHCODE" in reply.params["text"] and "can't be used" in reply.params["text"]
@@ -263,18 +254,16 @@ def test_promo_with_invalid_coupon_replies_and_sends_no_photo(promo_bot: PromoBo
     )
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_promo_with_unknown_template_names_it_and_points_at_templates(promo_bot: PromoBot, mode: str) -> None:
-    with promo_bot.running(mode) as client:
+def test_promo_with_unknown_template_names_it_and_points_at_templates(promo_bot: PromoBot) -> None:
+    with promo_bot.running() as client:
         promo_bot.post(client, message_update("/promo WELCOME10 no-such-design"))
     [reply] = promo_bot.sent("sendMessage")
     assert "no-such-design" in reply.params["text"] and "/templates" in reply.params["text"]
     assert promo_bot.sent("sendPhoto") == [] and [e.success for e in promo_bot.events()] == [False]
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_promo_whose_code_does_not_fit_says_so(promo_bot: PromoBot, mode: str) -> None:
-    with promo_bot.running(mode) as client:
+def test_promo_whose_code_does_not_fit_says_so(promo_bot: PromoBot) -> None:
+    with promo_bot.running() as client:
         promo_bot.post(client, message_update(f"/promo {'A' * 30} summer-sale"))
     [reply] = promo_bot.sent("sendMessage")
     assert "doesn't fit" in reply.params["text"]
@@ -295,10 +284,9 @@ def test_promo_without_a_code_explains_and_records_the_attempt(promo_bot: PromoB
     )
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_flood_control_waits_retry_after_and_the_photo_arrives_once(promo_bot: PromoBot, mode: str) -> None:
+def test_flood_control_waits_retry_after_and_the_photo_arrives_once(promo_bot: PromoBot) -> None:
     promo_bot.api.fail_next("sendPhoto", 429, "Too Many Requests: retry after 1", retry_after=1)
-    with promo_bot.running(mode) as client:
+    with promo_bot.running() as client:
         promo_bot.post(client, message_update("/promo WELCOME10 summer-sale"))
     attempts = promo_bot.api.calls_of("sendPhoto", ok_only=False)
     assert [a.status for a in attempts] == [429, 200]
@@ -316,8 +304,7 @@ def test_the_webhook_answers_before_the_reply_is_sent(promo_bot: PromoBot) -> No
     assert len(promo_bot.sent("sendMessage")) == 1
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot, mode: str) -> None:
+def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot) -> None:
     from tests.fakes.funderpro import FakeFunderPro, run_fake_funderpro
 
     with run_fake_funderpro(FakeFunderPro(mode="5xx")) as funderpro:
@@ -329,7 +316,7 @@ def test_coupon_validation_outage_says_try_later(promo_bot: PromoBot, mode: str)
             }
         )
         bot = PromoBot(settings, promo_bot.api, promo_bot.secret)
-        with bot.running(mode) as client:
+        with bot.running() as client:
             bot.post(client, message_update("/promo WELCOME10 summer-sale"))
     [reply] = bot.sent("sendMessage")
     assert "can't check coupon codes right now" in reply.params["text"]
@@ -349,51 +336,39 @@ def test_anything_unexpected_is_logged_with_context_and_apologised_for(
     )
     [record] = [r for r in caplog.records if r.name == "bots.promo" and "failed on update" in r.getMessage()]
     assert "9191" in record.getMessage() and str(USER) in record.getMessage() and record.exc_info
-
-
-# --- direct mode: the same steps without Prefect, bookkeeping after the reply -----------------------
-
-
-def _flow_runs_of(user_ref: str) -> list[Any]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["recorded-after-send"])), limit=200
-        )
-    return [r for r in runs if r.parameters["request"]["user_ref"] == user_ref]
-
-
-def test_direct_mode_sends_the_photo_then_records_the_event_and_a_flow_run(promo_bot: PromoBot) -> None:
-    user = 5150 + (1 if "postgres" in promo_bot.settings.sqlalchemy_url else 0)
-    with promo_bot.running(mode="direct") as client:
-        promo_bot.post(client, message_update("/promo WELCOME10 welcome-offer", user_id=user))
-    [photo] = promo_bot.sent("sendPhoto")
-    assert (
-        _image(photo.files["photo"]).size == (1200, 628)
-        and photo.params["caption"] == "WELCOME10 — Welcome offer"
-    )
     [event] = promo_bot.events()
-    assert (event.success, event.channel, event.user_ref, event.template_slug) == (
-        True,
-        "telegram",
-        str(user),
-        "welcome-offer",
+    assert (event.status, event.success) == ("failed", False) and "InvalidTemplate" in (event.error or "")
+
+
+def test_the_event_of_a_promo_is_settled_and_named_after_its_update(promo_bot: PromoBot) -> None:
+    from promostack.db.generations import derived_event_id
+
+    with promo_bot.running() as client:
+        promo_bot.post(client, message_update("/promo WELCOME10 summer-sale", update_id=777))
+        # Telegram delivers the same update again (our answer was lost): still one event.
+        promo_bot.post(client, message_update("/promo WELCOME10 summer-sale", update_id=777))
+    assert len(promo_bot.sent("sendPhoto")) == 2
+    [event] = promo_bot.events()
+    assert (event.status, event.event_id) == ("succeeded", derived_event_id("telegram", "promo", 777))
+    assert event.settled_at is not None and event.render_ms and event.render_ms > 0
+
+
+def test_a_user_over_the_promo_limit_is_told_to_wait_and_gets_no_image(promo_bot: PromoBot) -> None:
+    bot = PromoBot(
+        promo_bot.settings.model_copy(update={"promo_limit_per_user": 2, "promo_limit_window_s": 3600}),
+        promo_bot.api,
+        promo_bot.secret,
     )
-    [run] = _flow_runs_of(str(user))
-    assert run.state.is_completed() and run.parameters["request"]["coupon_code"] == "WELCOME10"
-
-
-def test_direct_mode_invalid_coupon_records_a_failed_event_and_run(promo_bot: PromoBot) -> None:
-    user = 5250 + (1 if "postgres" in promo_bot.settings.sqlalchemy_url else 0)
-    with promo_bot.running(mode="direct") as client:
-        promo_bot.post(client, message_update("/promo NOSUCHCODE summer-sale", user_id=user))
-    [reply] = promo_bot.sent("sendMessage")
-    assert "can't be used" in reply.params["text"] and promo_bot.sent("sendPhoto") == []
-    assert [(e.success, e.coupon_code) for e in promo_bot.events()] == [(False, "NOSUCHCODE")]
-    [run] = _flow_runs_of(str(user))
-    assert run.state.is_failed() and "InvalidCoupon" in run.state.message
+    with bot.running() as client:
+        for update_id in (1, 2, 3):
+            bot.post(client, message_update("/promo WELCOME10 summer-sale", update_id=update_id))
+    assert len(bot.sent("sendPhoto")) == 2
+    [reply] = bot.sent("sendMessage")
+    assert "wait" in reply.params["text"] and "seconds" in reply.params["text"]
+    # Another user is not held back by the first one's limit.
+    with bot.running() as client:
+        bot.post(client, message_update("/promo WELCOME10 summer-sale", update_id=4, user_id=USER + 1))
+    assert len(bot.sent("sendPhoto")) == 3
 
 
 def test_each_bot_has_its_own_route_secret_and_application(promo_bot: PromoBot) -> None:
@@ -413,17 +388,6 @@ def test_each_bot_has_its_own_route_secret_and_application(promo_bot: PromoBot) 
     replies = bot.api.calls_of("sendMessage")
     assert replies and {c.token for c in replies} == {forex_token}  # answered by the forex bot
     assert bot.users() == []  # the promo bot's audience is untouched
-
-
-def test_direct_mode_records_an_unexpected_failure_as_a_failed_run(promo_bot: PromoBot) -> None:
-    user = 5350 + (1 if "postgres" in promo_bot.settings.sqlalchemy_url else 0)
-    build_store(promo_bot.settings).put("templates/summer-sale/meta.json", b"{broken", "application/json")
-    with promo_bot.running(mode="direct") as client:
-        promo_bot.post(client, message_update("/promo WELCOME10 summer-sale", user_id=user))
-    assert "something went wrong" in promo_bot.sent("sendMessage")[0].params["text"]
-    assert [e.success for e in promo_bot.events()] == [False]
-    [run] = _flow_runs_of(str(user))
-    assert run.state.is_failed() and "InvalidTemplate" in run.state.message
 
 
 def test_a_bot_that_could_not_reach_telegram_at_start_answers_503_then_recovers(promo_bot: PromoBot) -> None:

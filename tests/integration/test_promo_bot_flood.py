@@ -8,7 +8,7 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
-from bots.application import FloodControl
+from bots.flood_control import FloodControl
 from tests.fakes.bot_api import FakeBotApi
 
 TOKEN = "700300:flood-test-token"

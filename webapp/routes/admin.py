@@ -15,15 +15,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from webapp.auth import LoginLimiter, PasswordCheck, admin_page, is_admin, log_in, log_out
-from webapp.context import runtime
+from webapp.context import client_ip, runtime
 from webapp.rendering import templates
 from webapp.routes import admin_api
 from webapp.security import csrf_token
-
-
-def client_ip(request: Request) -> str:
-    """The client's IP address (uvicorn's --proxy-headers puts the real one here behind a proxy)."""
-    return request.client.host if request.client else "unknown"
 
 
 def _login_page(

@@ -11,6 +11,7 @@ import base64
 import binascii
 import io
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -22,15 +23,16 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from flows.render_promo import render_promo
+from flows.render_promo import make_promo
 from promostack.coupons import CouponServiceUnavailable, CouponValidator, InvalidCoupon
-from promostack.errors import DependencyError, InvalidInput, NotFound, PromoStackError
-from promostack.promo import MAX_LOGO_BYTES, PromoRequest, PromoServices, services_for
+from promostack.errors import DependencyError, InvalidInput, NotFound, PromoStackError, RateLimited
+from promostack.limits import Limit
+from promostack.promo import MAX_LOGO_BYTES, PromoRequest
 from promostack.render import BadImage, RenderError, TextDoesNotFit, available_fonts, render_template
 from promostack.render.typefaces import font_info
 from promostack.templates.schema import SLUG_RE, TemplateMeta, TemplateSummary
 from promostack.templates.store import TemplateNotFound, TemplateStore
-from webapp.context import runtime
+from webapp.context import client_ip, runtime
 
 # A render body is a few short texts plus at most one logo (base64 adds a third): 8 MiB is
 # generous for that and small enough that a hostile client cannot make us buffer much.
@@ -43,16 +45,19 @@ PREVIEW_WIDTH = 720
 class ApiError(Exception):
     """An error answer: HTTP status, a machine-readable kind, a message a person can act on."""
 
-    def __init__(self, status: int, kind: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, kind: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.kind, self.message, self.field = status, kind, message, field
+        self.headers = headers
 
     def response(self) -> JSONResponse:
         """The JSON answer for this error."""
         body: dict[str, Any] = {"error": self.kind, "message": self.message}
         if self.field:
             body["field"] = self.field
-        return JSONResponse(body, status_code=self.status)
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 class _Body(BaseModel):
@@ -84,18 +89,14 @@ class RenderBody(_Body):
 
 def template_store(request: Request) -> TemplateStore:
     """The runtime's `TemplateStore`, the one the render flow uses too (it caches)."""
-    return _services(request).templates
+    return runtime(request).templates
 
 
 def coupon_validator(request: Request) -> CouponValidator:
     """The runtime's coupon validator, the one the render flow uses too (FunderPro's answers
     are cached in it)."""
-    return _services(request).validator
-
-
-def _services(request: Request) -> PromoServices:
     try:
-        return services_for(runtime(request))
+        return runtime(request).validator
     except InvalidInput as exc:
         # A settings mistake is ours, not the visitor's: report an outage, not a bad request.
         raise ApiError(503, "coupon_service_unavailable", f"Coupon validation is not configured: {exc}") from exc
@@ -301,7 +302,9 @@ async def render(request: Request) -> Response:
         channel=body.channel,
         logo=_decode_logo(body.logo),
     )
-    result = await render_promo(promo)
+    settings = runtime(request).settings
+    quota = (f"render:ip:{client_ip(request)}", Limit(settings.render_limit_per_ip, settings.render_limit_window_s))
+    result = await make_promo(runtime(request), promo, quota=quota)
     return Response(result.image, media_type=result.content_type, headers={"Cache-Control": "no-store"})
 
 
@@ -328,6 +331,9 @@ def _error_response(exc: Exception) -> ApiError:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
         return ApiError(400, "invalid_field", f"Field '{field}': {first['msg']}.", field)
+    if isinstance(exc, RateLimited):
+        wait = str(max(1, math.ceil(exc.retry_after_s)))
+        return ApiError(429, "rate_limited", str(exc), headers={"Retry-After": wait})
     if isinstance(exc, TemplateNotFound):
         return ApiError(404, "template_not_found", str(exc), "template")
     if isinstance(exc, CouponServiceUnavailable):
