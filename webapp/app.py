@@ -16,6 +16,7 @@ from webapp.lifecycle import run_hooks
 from webapp.rendering import STATIC_DIR
 from webapp.routes import admin, admin_revenue, api, public, stripe_webhook, telegram
 from webapp.routes import admin_campaigns, campaigns
+from webapp.routes import admin_analytics
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin_revenue.routes(),
         *campaigns.routes(),
         *admin_campaigns.routes(),
+        *admin_analytics.routes(),
         *telegram.routes(),
         *stripe_webhook.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

@@ -5,6 +5,7 @@
 import { AFTER_LOGIN, h, icon, ICONS } from "./api.js";
 import { couponsPage, emptyProductPage, runsPage, signalsPage, templatesPage } from "./pages.js";
 import { editorPage } from "./editor.js";
+import { analyticsPage } from "./analytics.js";
 import { campaignPage, campaignsPage, reviewPage } from "./campaigns.js";
 
 const PRODUCTS = {
@@ -29,10 +30,11 @@ const ROUTES = [
   { path: /^\/promo\/coupons$/, product: "promo", section: "coupons", page: couponsPage },
   { path: /^\/signals$/, product: "signals", section: "signals", page: signalsPage },
   { path: /^\/ops\/runs$/, product: "ops", section: "runs", page: runsPage },
+  { path: /^\/analytics$/, product: "analytics", section: "overview", page: analyticsPage },
   { path: /^\/campaigns$/, product: "campaigns", section: "overview", page: campaignsPage },
   { path: /^\/campaigns\/review(?:\?.*)?$/, product: "campaigns", section: "review", page: reviewPage },
   { path: /^\/campaigns\/([a-z0-9-]+)$/, product: "campaigns", section: "overview", page: campaignPage },
-  ...["broadcasts", "analytics", "revenue"].map((product) => ({
+  ...["broadcasts", "revenue"].map((product) => ({
     path: new RegExp(`^/${product}$`), product, section: "overview", page: (view, params, shell) => emptyProductPage(view, product, shell),
   })),
 ];
