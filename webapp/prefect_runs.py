@@ -20,7 +20,14 @@ READ_TIMEOUT_S = 8.0
 
 
 class PrefectUnavailable(DependencyError):
-    """The Prefect API is not configured, unreachable, or answered with an error."""
+    """The Prefect API is not configured, unreachable, or answered with an error.
+
+    `configured` tells the two apart for the dashboard: "not configured" is a setting to add,
+    "not reachable" a server to start."""
+
+    def __init__(self, message: str, *, configured: bool = True) -> None:
+        super().__init__(message)
+        self.configured = configured
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,10 @@ async def recent_runs(ui_base: str, limit: int = 50) -> list[RunRow]:
     url = api_url()
     if not url:
         # Without a URL the client would start a throw-away in-process server: never useful here.
-        raise PrefectUnavailable("the Prefect API is not configured: set PREFECT_API_URL (make run does)")
+        raise PrefectUnavailable(
+            "this web app has no Prefect API to read runs from: set PREFECT_API_URL (make run does)",
+            configured=False,
+        )
     try:
         return await asyncio.wait_for(_read(ui_base.rstrip("/"), limit), timeout=READ_TIMEOUT_S)
     except (httpx.HTTPError, OSError) as exc:

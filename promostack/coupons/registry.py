@@ -130,12 +130,20 @@ class LocalRegistry:
 
     def deactivate(self, code: str) -> CouponInfo:
         """The entry of `code` after switching it off; `CouponNotFound` when absent."""
+        return self.set_active(code, False)
+
+    def reactivate(self, code: str) -> CouponInfo:
+        """The entry of `code` after switching it back on (its uses and expiry unchanged)."""
+        return self.set_active(code, True)
+
+    def set_active(self, code: str, active: bool) -> CouponInfo:
+        """The entry of `code` after switching it on or off; `CouponNotFound` when absent."""
         code = normalise_code(code)
         with session_scope(self.sessions) as session:
             row = session.get(Coupon, code)
             if row is None:
                 raise CouponNotFound(f"no coupon {code}")
-            row.active = False
+            row.active = active
             return _info(row)
 
     def list(self) -> list[CouponInfo]:

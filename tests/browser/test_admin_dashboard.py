@@ -2,85 +2,23 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-
 import pytest
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from promostack.coupons.registry import LocalRegistry
 from promostack.templates.store import TemplateStore
+from tests.browser.admin_support import (  # noqa: F401 (fixtures)
+    background_png,
+    leave_the_store_as_found,
+    log_in,
+    problems,
+    seed_template,
+    stored,
+)
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
 from tests.browser.public_support import seeded_templates  # noqa: F401 (fixture)
-from webapp.routes.admin_templates import starter_meta
 
 pytestmark = pytest.mark.browser
-
-
-def _background(width: int, height: int) -> bytes:
-    """A template background with something to look at: a gradient and a band."""
-    picture = Image.new("RGB", (width, height), "#1b1440")
-    draw = ImageDraw.Draw(picture)
-    for y in range(height):
-        shade = int(40 + 120 * y / height)
-        draw.line([(0, y), (width, y)], fill=(shade // 2, 20 + shade // 3, shade))
-    draw.rounded_rectangle(
-        [width // 10, height // 3, width * 9 // 10, height * 2 // 3], radius=24, fill="#f4b400"
-    )
-    out = io.BytesIO()
-    picture.save(out, format="PNG")
-    return out.getvalue()
-
-
-def seed_template(
-    live_server: LiveServer, slug: str, name: str, width: int = 800, height: int = 500, web: bool = False
-) -> None:
-    """Put a template in the live server's store, as an upload would."""
-    meta = starter_meta(slug, name, f"templates/{slug}/background.png", width, height)
-    meta = meta.model_copy(update={"visibility": meta.visibility.model_copy(update={"web": web})})
-    TemplateStore(live_server.runtime.store).save(meta, _background(width, height))
-
-
-def stored(live_server: LiveServer, slug: str):  # type: ignore[no-untyped-def]
-    return TemplateStore(live_server.runtime.store).get(slug)
-
-
-@pytest.fixture(autouse=True)
-def leave_the_store_as_found(live_server: LiveServer) -> Iterator[None]:
-    """Delete the templates a test made: the live server (and its gallery) is shared by the session."""
-    store = TemplateStore(live_server.runtime.store)
-    before = set(store.slugs())
-    yield
-    for slug in set(store.slugs()) - before:
-        store.delete(slug)
-
-
-@pytest.fixture
-def problems(page) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
-    """JS errors, console errors (CSP refusals among them) and failed requests the page hit."""
-    found: list[str] = []
-    page.on("pageerror", lambda exc: found.append(f"pageerror: {exc}"))
-    # "Failed to load resource" repeats a failed response, which is recorded with its URL below.
-    page.on(
-        "console",
-        lambda msg: found.append(f"console: {msg.text}")
-        if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-        else None,
-    )
-    page.on(
-        "response",
-        lambda r: found.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
-    )
-    yield found
-
-
-def log_in(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server.url}/admin")
-    page.wait_for_url("**/admin/login")
-    page.fill("#password", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#rail")
 
 
 def test_login_with_a_wrong_then_the_right_password(
@@ -298,7 +236,7 @@ def test_uploading_an_image_opens_the_editor_and_a_bad_file_says_why(
     assert not TemplateStore(live_server.runtime.store).exists("broken-upload")
 
     good = tmp_path / "autumn.png"
-    good.write_bytes(_background(640, 360))
+    good.write_bytes(background_png(640, 360))
     page.fill("#new-name", "Autumn Upload")
     page.set_input_files("#new-image", str(good))
     page.click("#upload-form button[type=submit]")

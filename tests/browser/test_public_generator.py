@@ -168,7 +168,7 @@ def test_empty_coupon_asks_for_one_before_calling_the_server(
     page, public_site: PublicSite  # type: ignore[no-untyped-def]
 ) -> None:
     open_generator(page, public_site, "black-friday")
-    type_and_wait_for_preview(page, "#area-code", "")
+    assert page.input_value("#area-code") == ""  # the sample code is only a placeholder
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if "/api/render" in r.url else None)
     page.click("#download")

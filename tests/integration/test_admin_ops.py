@@ -71,6 +71,25 @@ def test_deactivating_an_unknown_coupon_is_404(admin: tuple[TestClient, str]) ->
     )
 
 
+def test_a_deactivated_coupon_can_be_reactivated_and_validates_again(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    headers = {"X-CSRF-Token": token}
+    client.post("/admin/api/coupons", json={"code": "COMEBACK", "max_uses": 5}, headers=headers)
+    client.post("/admin/api/coupons/COMEBACK/deactivate", headers=headers)
+    on = client.post("/admin/api/coupons/comeback/reactivate", headers=headers)
+    assert on.status_code == 200 and on.json()["active"] is True and on.json()["max_uses"] == 5
+    assert client.post("/api/coupons/validate", json={"code": "COMEBACK"}).json()["valid"] is True
+
+
+def test_reactivating_needs_the_csrf_token_and_a_known_code(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    client.post("/admin/api/coupons", json={"code": "OFFNOW"}, headers={"X-CSRF-Token": token})
+    client.post("/admin/api/coupons/OFFNOW/deactivate", headers={"X-CSRF-Token": token})
+    assert client.post("/admin/api/coupons/OFFNOW/reactivate").status_code == 403
+    assert [c["active"] for c in client.get("/admin/api/coupons").json()["coupons"]] == [False]
+    assert client.post("/admin/api/coupons/NOPE/reactivate", headers={"X-CSRF-Token": token}).status_code == 404
+
+
 @flow(name="admin-dashboard-probe")
 def probe_flow() -> int:
     return 42

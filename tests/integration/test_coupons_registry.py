@@ -43,6 +43,13 @@ def test_deactivated_code_is_invalid(registry) -> None:
     assert not check.valid and "no longer active" in check.reason
 
 
+def test_a_reactivated_code_is_valid_again(registry) -> None:
+    registry.add("AGAIN10", discount=10)
+    registry.deactivate("AGAIN10")
+    assert registry.reactivate("again10").active
+    assert registry.validate("AGAIN10").valid
+
+
 def test_uses_are_counted_until_max_uses_then_refused(registry) -> None:
     registry.add("TWICE", max_uses=2)
     assert registry.record_use("twice") and registry.record_use("TWICE")

@@ -98,8 +98,18 @@ async def add_coupon(request: Request) -> Response:
 @admin_api
 async def deactivate_coupon(request: Request) -> Response:
     """The entry after switching the code off (it stays listed, and is refused from now on)."""
+    return await _switch_coupon(request, active=False)
+
+
+@admin_api
+async def reactivate_coupon(request: Request) -> Response:
+    """The entry after switching the code back on (its uses and expiry are as they were)."""
+    return await _switch_coupon(request, active=True)
+
+
+async def _switch_coupon(request: Request, *, active: bool) -> Response:
     try:
-        info = await run_in_threadpool(_registry(request).deactivate, request.path_params["code"])
+        info = await run_in_threadpool(_registry(request).set_active, request.path_params["code"], active)
     except CouponNotFound as exc:
         return error(404, str(exc))
     return JSONResponse(_coupon_json(info))
@@ -115,7 +125,7 @@ async def flow_runs(request: Request) -> Response:
     try:
         rows = await recent_runs(ui)
     except PrefectUnavailable as exc:
-        return error(503, str(exc), prefect_ui=ui)
+        return error(503, str(exc), prefect_ui=ui, configured=exc.configured)
     return JSONResponse({"runs": [r.as_json() for r in rows], "prefect_ui": ui})
 
 
@@ -157,6 +167,7 @@ def routes() -> list[BaseRoute]:
         Route("/admin/api/coupons", list_coupons, methods=["GET"]),
         Route("/admin/api/coupons", add_coupon, methods=["POST"]),
         Route("/admin/api/coupons/{code}/deactivate", deactivate_coupon, methods=["POST"]),
+        Route("/admin/api/coupons/{code}/reactivate", reactivate_coupon, methods=["POST"]),
         Route("/admin/api/flow-runs", flow_runs, methods=["GET"]),
         Route("/admin/api/signals", signals, methods=["GET"]),
     ]

@@ -91,12 +91,28 @@ export const ICONS = {
   external: ["M14 4h6v6M20 4l-9 9", "M18 14v4a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h4"],
 };
 
-/** Shows a short message in the corner for a few seconds. */
-export function toast(message, kind = "ok") {
+const MAX_TOASTS = 3;
+
+/** Shows a short message under the top bar for a few seconds (errors longer, and they can be
+ *  closed); at most three at once, the oldest going first. A page change clears them, except
+ *  one shown with `carry` (it announces the page being opened: "created", "deleted"). */
+export function toast(message, kind = "ok", { carry = false } = {}) {
   const box = document.getElementById("toasts");
-  const item = h("div", { class: `toast ${kind === "error" ? "error" : ""}`, role: "status" }, message);
+  const close = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss" }, "×");
+  const item = h("div", { class: `toast ${kind === "error" ? "error" : ""}`, role: kind === "error" ? "alert" : "status" }, h("span", {}, message), close);
+  if (carry) item.dataset.carry = "true";
+  close.addEventListener("click", () => item.remove());
   box.append(item);
+  while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
   setTimeout(() => item.remove(), kind === "error" ? 7000 : 3500);
+}
+
+/** Removes the toasts of the page being left (a message belongs to the page that showed it). */
+export function clearToasts() {
+  for (const item of document.querySelectorAll("#toasts .toast")) {
+    if (item.dataset.carry) delete item.dataset.carry;
+    else item.remove();
+  }
 }
 
 /** Resolves true when the person confirms `question` in a modal dialog. */

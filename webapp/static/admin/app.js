@@ -2,11 +2,11 @@
 //
 // A route is `#/<product>/<section>[/<id>]`; each page is an async function that fills the view
 // and may return a clean-up function (called when the page is left) and a `leave` guard.
-import { AFTER_LOGIN, h, icon, ICONS } from "./api.js";
+import { AFTER_LOGIN, clearToasts, h, icon, ICONS } from "./api.js";
 import { couponsPage, emptyProductPage, runsPage, signalsPage, templatesPage } from "./pages.js";
 import { editorPage } from "./editor.js";
-import { analyticsPage } from "./analytics.js";
 import { campaignPage, campaignsPage, reviewPage } from "./campaigns.js";
+import { analyticsPage } from "./analytics.js";
 
 const PRODUCTS = {
   promo: { name: "Promo Gen", sub: "Templates & coupons", links: [
@@ -57,6 +57,8 @@ function setNavOpen(open) {
 }
 
 menuButton.addEventListener("click", () => setNavOpen(!app.classList.contains("nav-open")));
+// The skip link moves focus to the page without touching the hash (the hash is the route).
+document.getElementById("skip-link")?.addEventListener("click", (event) => { event.preventDefault(); view.focus(); });
 scrim.addEventListener("click", () => setNavOpen(false));
 document.addEventListener("keydown", (event) => { if (event.key === "Escape") setNavOpen(false); });
 
@@ -106,6 +108,7 @@ async function route() {
   if (current.cleanup) current.cleanup();
   current = { cleanup: null, leave: null };
   const id = ++navigation;
+  clearToasts();
   setNavOpen(false);
   renderChrome(match.r);
   actions.replaceChildren();

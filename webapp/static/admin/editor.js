@@ -372,7 +372,7 @@ export async function editorPage(view, [slug], shell) {
     try {
       await api("DELETE", `/admin/api/templates/${slug}`);
       state.dirty = false;
-      toast(`${state.meta.name} deleted.`);
+      toast(`${state.meta.name} deleted.`, "ok", { carry: true });
       window.location.hash = "#/promo/templates";
     } catch (error) {
       toast(error.message, "error");

@@ -1,6 +1,6 @@
 // The dashboard's list pages: templates, coupons, flow runs, signals, and the honest empty
 // states of the products that are not built yet. The template editor lives in editor.js.
-import { ago, api, ApiError, duration, emptyState, errorBox, h, icon, ICONS, PREFECT_UI, toast } from "./api.js";
+import { ago, api, ApiError, confirmDialog, duration, emptyState, errorBox, h, icon, ICONS, PREFECT_UI, toast } from "./api.js";
 
 // --- templates ---------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ function uploadCard() {
     button.disabled = true;
     try {
       const meta = await api("POST", "/admin/api/templates", body);
-      toast(`${meta.name} created. Draw its text areas, then make it visible.`);
+      toast(`${meta.name} created. Draw its text areas, then make it visible.`, "ok", { carry: true });
       window.location.hash = `#/promo/templates/${meta.slug}`;
     } catch (error) {
       message.replaceChildren(errorBox(error));
@@ -100,22 +100,33 @@ function couponRow(coupon, refresh) {
   const expired = coupon.expires_at && new Date(coupon.expires_at) < new Date();
   const usedUp = coupon.max_uses !== null && coupon.usage_count >= coupon.max_uses;
   const [label, kind] = !coupon.active ? ["Inactive", ""] : expired ? ["Expired", "pill-warn"] : usedUp ? ["Used up", "pill-warn"] : ["Active", "pill-ok"];
-  const off = coupon.active
-    ? h("button", { type: "button", class: "btn btn-sm btn-danger", onclick: async () => {
+  // Switching a code off is confirmed (visitors and the bot are refused it at once); an inactive
+  // code can be switched back on, with its uses and expiry as they were.
+  const toggle = coupon.active
+    ? h("button", { type: "button", class: "btn btn-sm btn-danger", "aria-label": `Deactivate ${coupon.code}`, onclick: async () => {
+      const sure = await confirmDialog(`Deactivate ${coupon.code}?`, "Visitors and the bot are refused this code from now on. You can reactivate it later.", "Deactivate");
+      if (!sure) return;
       try {
         await api("POST", `/admin/api/coupons/${encodeURIComponent(coupon.code)}/deactivate`);
         toast(`${coupon.code} is deactivated.`);
         refresh();
       } catch (error) { toast(error.message, "error"); }
     } }, "Deactivate")
-    : null;
+    : h("button", { type: "button", class: "btn btn-sm", "aria-label": `Reactivate ${coupon.code}`, onclick: async () => {
+      try {
+        await api("POST", `/admin/api/coupons/${encodeURIComponent(coupon.code)}/reactivate`);
+        toast(`${coupon.code} is active again.`);
+        refresh();
+      } catch (error) { toast(error.message, "error"); }
+    } }, "Reactivate");
+  // data-label names each cell when a phone shows the rows as cards.
   return h("tr", { dataset: { code: coupon.code } },
-    h("td", {}, h("span", { class: "mono" }, coupon.code), coupon.description ? h("div", { class: "faint" }, coupon.description) : null),
-    h("td", {}, h("span", { class: `pill ${kind}` }, label)),
-    h("td", { class: "num" }, coupon.discount !== null ? `${coupon.discount}%` : "—"),
-    h("td", { class: "num" }, coupon.max_uses !== null ? `${coupon.usage_count} / ${coupon.max_uses}` : `${coupon.usage_count}`),
-    h("td", {}, coupon.expires_at ? new Date(coupon.expires_at).toLocaleDateString() : "Never"),
-    h("td", { class: "num" }, off));
+    h("td", { dataset: { label: "Code" } }, h("span", { class: "mono" }, coupon.code), coupon.description ? h("div", { class: "faint" }, coupon.description) : null),
+    h("td", { dataset: { label: "Status" } }, h("span", { class: `pill ${kind}` }, label)),
+    h("td", { class: "num", dataset: { label: "Discount" } }, coupon.discount !== null ? `${coupon.discount}%` : "—"),
+    h("td", { class: "num", dataset: { label: "Uses" } }, coupon.max_uses !== null ? `${coupon.usage_count} / ${coupon.max_uses}` : `${coupon.usage_count}`),
+    h("td", { dataset: { label: "Expires" } }, coupon.expires_at ? new Date(coupon.expires_at).toLocaleDateString() : "Never"),
+    h("td", { class: "num row-actions" }, toggle));
 }
 
 export async function couponsPage(view, params, shell) {
@@ -141,8 +152,8 @@ export async function couponsPage(view, params, shell) {
         ? `${data.coupons.length} code${data.coupons.length === 1 ? "" : "s"} in the local registry, which validates every coupon.`
         : "FunderPro validates coupons (FUNDERPRO_PRODUCT_ID is set); this local registry is not consulted.";
       table.replaceChildren(data.coupons.length
-        ? h("div", { class: "table-wrap" }, h("table", { class: "data", id: "coupon-table" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Code"), h("th", {}, "Status"), h("th", { class: "num" }, "Discount"), h("th", { class: "num" }, "Uses"), h("th", {}, "Expires"), h("th", {}))),
+        ? h("div", { class: "table-wrap" }, h("table", { class: "data cards-on-phone", id: "coupon-table" },
+          h("thead", {}, h("tr", {}, h("th", {}, "Code"), h("th", {}, "Status"), h("th", { class: "num" }, "Discount"), h("th", { class: "num" }, "Uses"), h("th", {}, "Expires"), h("th", {}, h("span", { class: "visually-hidden" }, "Actions")))),
           h("tbody", {}, data.coupons.map((c) => couponRow(c, refresh)))))
         : h("div", { class: "card-pad" }, emptyState(ICONS.ticket, "No codes yet", "Add a code above; visitors and the bot can use it as soon as it is active.")));
     } catch (error) {
@@ -177,17 +188,19 @@ export async function runsPage(view, params, shell) {
   shell.crumbs({ label: "Operations", href: "#/ops/runs" }, { label: "Flow runs" });
   const body = h("div", {}, h("div", { class: "loading" }, "Asking Prefect…"));
   const refreshButton = h("button", { type: "button", class: "btn", onclick: () => load() }, icon(ICONS.refresh), "Refresh");
+  // Shown only while Prefect answers: a link to a UI that is not running helps nobody.
+  const uiLink = h("a", { class: "btn", id: "prefect-ui-link", href: `${PREFECT_UI}/runs`, target: "_blank", rel: "noopener", hidden: true }, icon(ICONS.external), "Prefect UI");
   view.replaceChildren(
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Flow runs"), h("p", {}, "The latest runs of every Prefect flow: renders, syncs, signals, broadcasts, exports.")),
-      h("div", { class: "actions" }, refreshButton,
-        h("a", { class: "btn", href: `${PREFECT_UI}/runs`, target: "_blank", rel: "noopener" }, icon(ICONS.external), "Prefect UI"))),
+      h("div", { class: "actions" }, refreshButton, uiLink)),
     body);
 
   async function load() {
     refreshButton.disabled = true;
     try {
       const data = await api("GET", "/admin/api/flow-runs");
+      uiLink.hidden = false;
       const counts = {};
       for (const run of data.runs) counts[run.state_type] = (counts[run.state_type] || 0) + 1;
       const stat = (label, value) => h("div", { class: "card stat" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
@@ -205,11 +218,18 @@ export async function runsPage(view, params, shell) {
               h("td", { class: "num" }, duration(run.duration_s)))))))))
         : emptyState(ICONS.flow, "No flow runs yet", "Runs appear here as soon as a flow runs: render a promo, or start a deployment from the Prefect UI."));
     } catch (error) {
-      body.replaceChildren(h("div", { class: "card card-pad notice", id: "prefect-down" },
+      uiLink.hidden = true;
+      const notConfigured = error.status === 503 && error.body.configured === false;
+      const [heading, advice] = notConfigured
+        ? ["Prefect is not configured", "Set PREFECT_API_URL to your Prefect server's API (make run sets it), restart the web app, then refresh."]
+        : error.status === 503
+          ? ["Prefect is not reachable", "Start it with make run (or prefect server start), then refresh."]
+          : ["Flow runs could not be loaded", "Refresh to try again."];
+      body.replaceChildren(h("div", { class: "card card-pad notice", id: "prefect-down", dataset: { reason: notConfigured ? "not-configured" : "unreachable" } },
         h("div", { class: "notice-icon" }, icon(ICONS.warn)),
-        h("div", {}, h("h2", {}, error.status === 503 ? "Prefect is not reachable" : "Flow runs could not be loaded"),
+        h("div", {}, h("h2", {}, heading),
           h("p", {}, error.message.charAt(0).toUpperCase() + error.message.slice(1) + "."),
-          h("p", {}, "Start it with make run (or prefect server start), then refresh."))));
+          h("p", {}, advice))));
     } finally {
       refreshButton.disabled = false;
     }
@@ -256,7 +276,7 @@ export async function emptyProductPage(view, product, shell) {
   shell.crumbs({ label: name, href: `#/${product}` }, { label: "Overview" });
   view.replaceChildren(
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, name))),
-    emptyState(paths, `${name} is not set up yet`, text));
+    emptyState(paths, `${name}: not in this release yet`, text));
 }
 
 export { ApiError };

@@ -1,9 +1,11 @@
 // The generator page: fields → live canvas preview → server render → download or share.
 // Drawing is render.js's job; this module only wires the page to it and to the JSON API.
-import { drawPromo, loadFonts, loadImage, sizeCanvasForDisplay } from "./render.js";
+import { drawPromo, loadFonts, loadImage, normalise, sizeCanvasForDisplay } from "./render.js";
 
 const LOGO_MAX_BYTES = 5 * 1024 * 1024;
 const LOGO_TYPES = ["image/png", "image/jpeg", "image/webp"];
+// The character counter appears once a text is this close to its area's max_chars.
+const COUNT_FROM = 0.8;
 
 const page = JSON.parse(document.getElementById("template-meta").textContent);
 const meta = page.meta;
@@ -22,13 +24,38 @@ const couponArea = meta.text_areas.find((a) => a.source === "coupon");
 const codeInput = document.getElementById(couponArea ? `area-${couponArea.id}` : "coupon-code");
 const codeErrorId = couponArea ? couponArea.id : "coupon";
 
-const state = { background: null, logo: null, logoFile: null, ready: false, drawQueued: false, busy: false };
+const state = { background: null, logo: null, logoFile: null, ready: false, drawQueued: false, busy: false, action: 0 };
 
 // --- messages ---------------------------------------------------------------------------------
+
+// The status line speaks for the last action only: typing, a coupon check, a download or a share
+// each starts a new action, which clears what an earlier one said; a late answer of an earlier
+// action (a slow coupon check) says nothing.
+function newAction() {
+  state.action += 1;
+  setStatus("");
+  return state.action;
+}
 
 function setStatus(text, kind = "") {
   statusLine.textContent = text;
   statusLine.className = `status ${kind}`.trim();
+}
+
+/** Shows "52 / 60 characters" under a field near or over its area's limit (counted as the
+ *  engine counts: whitespace runs collapsed), and says what happens past it. */
+function updateCounter(input) {
+  const counter = document.getElementById(`count-${input.dataset.area}`);
+  if (!counter) return;
+  const limit = Number(input.dataset.maxChars);
+  const length = [...normalise(input.value)].length;
+  const shown = length >= Math.floor(limit * COUNT_FROM);
+  counter.hidden = !shown;
+  counter.classList.toggle("over", length > limit);
+  if (!shown) return;
+  counter.textContent = length > limit
+    ? `${length} / ${limit} characters: ${length - limit} too many. Shorten it to make your image.`
+    : `${length} / ${limit} characters${length === limit ? ": that is the limit" : ""}.`;
 }
 
 function setFieldError(areaId, text) {
@@ -198,6 +225,7 @@ async function withBusy(label, work) {
 
 async function download(event) {
   event.preventDefault();
+  newAction();
   if (!state.ready || blockedLocally()) return;
   await withBusy("Checking your coupon and making your image…", async () => {
     const blob = await renderOnServer();
@@ -207,6 +235,7 @@ async function download(event) {
 }
 
 async function share() {
+  newAction();
   if (!state.ready || blockedLocally()) return;
   await withBusy("Checking your coupon and making your image…", async () => {
     const blob = await renderOnServer();
@@ -238,6 +267,7 @@ async function share() {
 async function checkCoupon() {
   const code = currentCode();
   if (!code) return;
+  const action = newAction();
   try {
     const response = await fetch("/api/coupons/validate", {
       method: "POST",
@@ -246,12 +276,12 @@ async function checkCoupon() {
     });
     if (!response.ok) {
       const error = await apiError(response);
-      if (!state.busy) setStatus(error.message, "error");
+      if (action === state.action) setStatus(error.message, "error");
       return;
     }
     const check = await response.json();
     // Typed on meanwhile, or a download started (its own answer says more): stay quiet.
-    if (currentCode() !== code || state.busy) return;
+    if (currentCode() !== code || action !== state.action) return;
     if (check.valid) {
       setFieldError(codeErrorId, "");
       setStatus(check.discount ? `Coupon ${check.code} is valid: ${check.discount}% off.` : `Coupon ${check.code} is valid.`, "ok");
@@ -266,6 +296,7 @@ async function checkCoupon() {
 // --- logo ---------------------------------------------------------------------------------------
 
 async function chooseLogo() {
+  newAction();
   setFieldError("logo", "");
   const file = logoInput.files && logoInput.files[0];
   if (!file) return;
@@ -301,7 +332,14 @@ function clearLogo() {
 // --- start ----------------------------------------------------------------------------------------
 
 async function start() {
-  for (const input of inputs) input.addEventListener("input", queueDraw);
+  for (const input of inputs) {
+    input.addEventListener("input", () => {
+      newAction();
+      updateCounter(input);
+      queueDraw();
+    });
+    updateCounter(input);
+  }
   codeInput.addEventListener("change", checkCoupon);
   form.addEventListener("submit", download);
   shareButton.addEventListener("click", share);
