@@ -7,6 +7,7 @@ import { couponsPage, emptyProductPage, runsPage, signalsPage, templatesPage } f
 import { editorPage } from "./editor.js";
 import { campaignPage, campaignsPage, reviewPage } from "./campaigns.js";
 import { analyticsPage } from "./analytics.js";
+import { revenuePage } from "./revenue.js";
 
 const PRODUCTS = {
   promo: { name: "Promo Gen", sub: "Templates & coupons", links: [
@@ -29,12 +30,13 @@ const ROUTES = [
   { path: /^\/promo\/templates\/([a-z0-9-]+)$/, product: "promo", section: "templates", page: editorPage },
   { path: /^\/promo\/coupons$/, product: "promo", section: "coupons", page: couponsPage },
   { path: /^\/signals$/, product: "signals", section: "signals", page: signalsPage },
+  { path: /^\/revenue$/, product: "revenue", section: "overview", page: revenuePage },
   { path: /^\/ops\/runs$/, product: "ops", section: "runs", page: runsPage },
   { path: /^\/analytics$/, product: "analytics", section: "overview", page: analyticsPage },
   { path: /^\/campaigns$/, product: "campaigns", section: "overview", page: campaignsPage },
   { path: /^\/campaigns\/review(?:\?.*)?$/, product: "campaigns", section: "review", page: reviewPage },
   { path: /^\/campaigns\/([a-z0-9-]+)$/, product: "campaigns", section: "overview", page: campaignPage },
-  ...["broadcasts", "revenue"].map((product) => ({
+  ...["broadcasts"].map((product) => ({
     path: new RegExp(`^/${product}$`), product, section: "overview", page: (view, params, shell) => emptyProductPage(view, product, shell),
   })),
 ];

@@ -268,7 +268,6 @@ export async function signalsPage(view, params, shell) {
 
 const NOT_YET = {
   broadcasts: [ICONS.send, "Broadcasts", "Telegram broadcasts are not part of this release yet. When they are, you will compose, schedule and follow them here."],
-  revenue: [ICONS.coin, "Revenue", "Stripe revenue metrics are not part of this release yet. No numbers are shown rather than made-up ones."],
 };
 
 export async function emptyProductPage(view, product, shell) {
