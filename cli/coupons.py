@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime, time, timezone
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from cli.output import Column, json_option, print_list, yes_no
 from cli.templates import cli_errors
 from promostack.config import get_settings
 from promostack.coupons import LocalRegistry
@@ -58,24 +59,28 @@ def add(
     console.print(f"added {info.code}")
 
 
+COUPON_COLUMNS = [
+    Column("code"),
+    Column("active", show=lambda c: yes_no(c["active"])),
+    Column(
+        "discount", show=lambda c: f"{c['discount']:g}%" if c["discount"] is not None else "", justify="right"
+    ),
+    Column("expires", show=lambda c: f"{c['expires_at']:%Y-%m-%d}" if c["expires_at"] else ""),
+    Column(
+        "uses",
+        show=lambda c: f"{c['usage_count']}/{c['max_uses']}" if c["max_uses"] else str(c["usage_count"]),
+        justify="right",
+    ),
+    Column("description", wrap=True),
+]
+
+
 @app.command("list")
-def list_coupons() -> None:
+def list_coupons(as_json: bool = json_option()) -> None:
     """Show every code with its state and usage."""
     with cli_errors(), registry() as coupons:
-        entries = coupons.list()
-    table = Table(title=f"{len(entries)} coupon(s)")
-    for column in ("code", "active", "discount", "expires", "uses", "description"):
-        table.add_column(column)
-    for c in entries:
-        table.add_row(
-            c.code,
-            "yes" if c.active else "no",
-            f"{c.discount:g}%" if c.discount is not None else "",
-            f"{c.expires_at:%Y-%m-%d}" if c.expires_at else "",
-            f"{c.usage_count}/{c.max_uses}" if c.max_uses else str(c.usage_count),
-            c.description or "",
-        )
-    console.print(table)
+        records = [asdict(c) for c in coupons.list()]
+    print_list(records, COUPON_COLUMNS, title=f"{len(records)} coupon(s)", as_json=as_json)
 
 
 @app.command("deactivate")

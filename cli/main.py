@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from cli.output import Column, json_option, print_list
 from promostack.config import get_settings
 
 app = typer.Typer(help="PromoStack: branded promo images and the operations around them.", no_args_is_help=True)
@@ -45,25 +48,31 @@ def seed_demo() -> None:
         console.print(line)
 
 
+def _doctor_status(status: dict[str, object]) -> Text:
+    if status["ok"] is None:
+        return Text("off", "dim")
+    if status["ok"]:
+        return Text.assemble(("ok", "green"), f" {status['ms']:.0f} ms" if status["ms"] is not None else "")
+    return Text("FAIL", "red")
+
+
+DOCTOR_COLUMNS = [
+    Column("service", show=lambda s: s["name"]),
+    Column("mode"),
+    Column("target"),
+    Column("status", show=_doctor_status),
+    Column("detail", wrap=True),
+]
+
+
 @app.command("doctor")
-def doctor() -> None:
-    """List every external service, how it is configured, and whether it answers."""
+def doctor(as_json: bool = json_option()) -> None:
+    """List every external service, how it is configured, and whether it answers (exit 1 if one fails)."""
     from promostack.health import check_services
 
-    table = Table(title="PromoStack services")
-    for column in ("service", "mode", "target", "status", "detail"):
-        table.add_column(column)
-    failures = 0
-    for status in check_services(get_settings()):
-        if status.ok is None:
-            mark = "[dim]off[/]"
-        elif status.ok:
-            mark = f"[green]ok[/] {status.ms:.0f} ms" if status.ms is not None else "[green]ok[/]"
-        else:
-            mark, failures = "[red]FAIL[/]", failures + 1
-        table.add_row(status.name, status.mode, status.target, mark, status.detail)
-    console.print(table)
-    if failures:
+    records = [asdict(status) for status in check_services(get_settings())]
+    print_list(records, DOCTOR_COLUMNS, title="PromoStack services", as_json=as_json)
+    if any(r["ok"] is False for r in records):
         raise typer.Exit(code=1)
 
 

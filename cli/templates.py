@@ -13,8 +13,9 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
+from cli.output import Column, error_console, json_option, print_list, when, yes_no
 from promostack.config import get_settings
 from promostack.errors import DependencyError, InvalidInput, NotFound
 from promostack.runtime import build_runtime
@@ -26,17 +27,17 @@ console = Console()
 
 @contextmanager
 def cli_errors() -> Iterator[None]:
-    """Turn our errors into a red message and exit code 1 (no traceback for a user's mistake)."""
+    """Turn our errors into a red message on stderr and exit 1 (no traceback for a user's mistake)."""
     try:
         yield
     except (InvalidInput, NotFound) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        error_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=1) from None
     except ValidationError as exc:
-        console.print(f"[red]error:[/] {describe_validation_error(exc)}")
+        error_console.print(f"[red]error:[/] {escape(describe_validation_error(exc))}", highlight=False)
         raise typer.Exit(code=1) from None
     except DependencyError as exc:
-        console.print(f"[red]a service failed:[/] {exc}")
+        error_console.print(f"[red]a service failed:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=1) from None
 
 
@@ -57,25 +58,37 @@ def template_folders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / "meta.json").is_file()) if folder.is_dir() else []
 
 
+TEMPLATE_COLUMNS = [
+    Column("slug"),
+    Column("name", wrap=True),
+    Column("size", show=lambda t: f"{t['width']}x{t['height']}"),
+    Column("version", justify="right"),
+    Column("web", show=lambda t: yes_no(t["visibility"]["web"])),
+    Column("telegram", show=lambda t: yes_no(t["visibility"]["telegram"])),
+    Column("updated", show=lambda t: when(t["updated_at"])),
+]
+
+
 @app.command("list")
-def list_templates() -> None:
+def list_templates(as_json: bool = json_option()) -> None:
     """Show every stored template with its size, version and channels."""
     with cli_errors(), template_store() as templates:
-        entries = templates.index().templates
-    table = Table(title=f"{len(entries)} template(s)")
-    for column in ("slug", "name", "size", "version", "web", "telegram", "updated"):
-        table.add_column(column)
-    for t in sorted(entries, key=lambda e: e.slug):
-        table.add_row(
-            t.slug,
-            t.name,
-            f"{t.width}x{t.height}",
-            str(t.version),
-            "yes" if t.visibility.web else "no",
-            "yes" if t.visibility.telegram else "no",
-            f"{t.updated_at:%Y-%m-%d %H:%M}",
-        )
-    console.print(table)
+        entries = sorted(templates.index().templates, key=lambda e: e.slug)
+    records = [
+        {
+            "slug": t.slug,
+            "name": t.name,
+            "width": t.width,
+            "height": t.height,
+            "version": t.version,
+            "visibility": t.visibility.model_dump(),
+            "tags": t.tags,
+            "image_key": t.image_key,
+            "updated_at": t.updated_at,
+        }
+        for t in entries
+    ]
+    print_list(records, TEMPLATE_COLUMNS, title=f"{len(records)} template(s)", as_json=as_json)
 
 
 @app.command("import")
