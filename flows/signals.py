@@ -19,11 +19,11 @@ from promostack.runtime import current_runtime
 from promostack.signals import records
 from promostack.signals.equity_chart import equity_png
 from promostack.signals.messages import recap_text
-from promostack.signals.params import StrategyParams
 from promostack.signals.stats import RecapStats, equity_curve, recap_stats
 from tasks.signals import (
     CLOSE_POST_MAX_AGE,
     fetch_candles,
+    load_live_params,
     post_close,
     post_recap,
     post_signal,
@@ -70,7 +70,7 @@ async def generate_signals(
     if not gold_market_open(now - timedelta(minutes=5)):
         logger.info("market closed at %s: nothing to do", now.isoformat())
         return {"skipped": "market closed"}
-    params = StrategyParams(symbol=symbol, interval=interval)
+    params = load_live_params(symbol, interval)  # the set an admin last adopted, else the defaults
     candles, source = await fetch_candles(symbol, interval, params.startup_candle_count + EXTRA_CANDLES, now)
     closed = await settle_open_signals(candles, params)
     new_id = await record_new_signal(candles, source, params)
@@ -91,7 +91,7 @@ async def monitor_signals(interval: str = "15min", now: datetime | None = None) 
     sessions = current_runtime().sessions
     closed: list[int] = []
     for symbol in sorted({s.symbol for s in records.open_signals(sessions)}):
-        params = StrategyParams(symbol=symbol, interval=interval)
+        params = load_live_params(symbol, interval)
         candles, _ = await fetch_candles(symbol, interval, params.expiry_candles + EXTRA_CANDLES, now)
         closed += await settle_open_signals(candles, params)
     sent = await _post_due(now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from promostack.errors import DependencyError
 from promostack.marketdata import build_candle_source
 from promostack.runtime import current_runtime
-from promostack.signals import records
+from promostack.signals import adoptions, records
 from promostack.signals.celebrations import CelebrationWriter, Win
 from promostack.signals.lifecycle import resolve
 from promostack.signals.messages import close_text, signal_text
@@ -33,8 +34,6 @@ from tasks.retries import retry_on_dependency_error
 
 #: A closing reply older than this is not sent late (e.g. when the bot was only just configured).
 CLOSE_POST_MAX_AGE = timedelta(hours=24)
-
-
 
 _NO_CACHE = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -73,17 +72,44 @@ async def fetch_candles(symbol: str, interval: str, count: int, now: datetime) -
     return candles, source.source
 
 
-def _database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
+def database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
     """Turn a lost database connection into a `DependencyError` so the task retries it."""
+
+    def translated(exc: OperationalError) -> DependencyError:
+        return DependencyError(f"database unavailable: {str(exc).splitlines()[0]}")
+
+    if not inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except OperationalError as exc:
+                raise translated(exc) from exc
+
+        return sync_wrapper
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return await fn(*args, **kwargs)
         except OperationalError as exc:
-            raise DependencyError(f"database unavailable: {str(exc).splitlines()[0]}") from exc
+            raise translated(exc) from exc
 
     return wrapper
+
+
+@task(
+    name="load-live-params",
+    retries=2,
+    retry_delay_seconds=[1, 5],
+    retry_condition_fn=retry_on_dependency_error,
+    **_NO_CACHE,
+)
+@database_errors_are_dependency_errors
+def load_live_params(symbol: str, interval: str) -> StrategyParams:
+    """The parameters an admin last adopted for `symbol`/`interval` (the defaults if none)."""
+    return adoptions.live_params(current_runtime().sessions, symbol, interval)
 
 
 @task(
@@ -93,7 +119,7 @@ def _database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
     retry_condition_fn=retry_on_dependency_error,
     **_NO_CACHE,
 )
-@_database_errors_are_dependency_errors
+@database_errors_are_dependency_errors
 async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> list[int]:
     """Ids of the open signals of `params.symbol` these candles closed (each closed exactly once)."""
     sessions = current_runtime().sessions
@@ -125,7 +151,7 @@ async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> 
     retry_condition_fn=retry_on_dependency_error,
     **_NO_CACHE,
 )
-@_database_errors_are_dependency_errors
+@database_errors_are_dependency_errors
 async def record_new_signal(candles: pd.DataFrame, source: str, params: StrategyParams) -> int | None:
     """The id of the signal raised on the newest candle, or None (no signal, or already recorded)."""
     candidate = TrendStrategy(params).latest_candidate(candles)
@@ -234,6 +260,7 @@ async def post_recap(period: str, period_start: datetime, caption: str, chart_pn
 
 __all__ = [
     "fetch_candles",
+    "load_live_params",
     "post_close",
     "post_recap",
     "post_signal",

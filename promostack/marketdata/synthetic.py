@@ -36,15 +36,22 @@ def synthetic_candles(
     interval: str = "15min",
     start_price: float = 2000.0,
     seed: int = 2,
+    trend: float = 0.00006,
+    regime_candles: int = 200,
 ) -> pd.DataFrame:
-    """`count` synthetic candles (UTC index `time`, OHLC floats), reproducible for a `seed`."""
+    """`count` synthetic candles (UTC index `time`, OHLC floats), reproducible for a `seed`.
+
+    Every `regime_candles` candles the drift per candle is drawn anew with standard deviation
+    `trend` (a fraction of the price): 0 gives a pure random walk, where no strategy has an
+    edge; a strong, lasting drift plants one a trend follower can find.
+    """
     rng = np.random.default_rng(seed)
     times = trading_times(start, count, interval)
     hours = times.hour.to_numpy()
     # London and New York hours move more than the Asian session.
     session_vol = np.where((hours >= 7) & (hours < 17), 1.4, 0.8)
     step_vol = 0.0007 * np.sqrt(interval_seconds(interval) / 900) * session_vol
-    regime = np.repeat(rng.normal(0.0, 0.00006, size=count // 200 + 1), 200)[:count]
+    regime = np.repeat(rng.normal(0.0, trend, size=count // regime_candles + 1), regime_candles)[:count]
     returns = rng.normal(regime, step_vol)
     gap_after_weekend = np.zeros(count)
     deltas = np.diff(times.asi8, prepend=times.asi8[0]) / 1e9

@@ -21,6 +21,7 @@ from promostack.db.models import Signal, SignalRecap
 from promostack.marketdata import TwelveDataRejected
 from promostack.marketdata.synthetic import synthetic_candles, write_candles_csv
 from promostack.runtime import Runtime, build_runtime, install_runtime
+from promostack.signals.adoptions import adopt
 from promostack.signals.params import StrategyParams
 from promostack.signals.records import as_utc
 from promostack.signals.strategy import TrendStrategy
@@ -121,6 +122,13 @@ async def test_generate_posts_the_signal_with_levels_and_reasons(world: World) -
     assert f"{signal.take_profit:.2f}" in text and f"{signal.stop_loss:.2f}" in text and "ADX" in text
     assert "REPLAY" not in text
     assert signal.post_state == "posted" and signal.message_id is not None
+
+
+async def test_generate_trades_with_the_parameter_set_an_admin_adopted(world: World) -> None:
+    # An ADX floor no trend reaches: with it adopted, the candle that raised a signal raises none.
+    adopt(world.runtime.sessions, {**PARAMS.model_dump(), "adx_min": 100.0}, adopted_by="admin")
+    summary = await generate_signals(now=NOW)
+    assert summary["new_signal"] is None and world.signals() == []
 
 
 async def test_running_generate_twice_on_the_same_candles_gives_one_signal_and_one_post(world: World) -> None:
