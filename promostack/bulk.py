@@ -6,10 +6,12 @@ under `bulk/<job id>/images/<CODE>.<ext>` the moment it is rendered, and a run s
 whose image is already there — so a crash, a retry or a re-run never renders a code twice.
 The job id defaults to a digest of the inputs, so running the same CSV again resumes it.
 
-Rendering is CPU-bound Pillow work, but Pillow releases the GIL while it draws glyphs and
-encodes, so with more than one worker rows render in threads of this process: measured here
-(`bench/render_bulk.py`, 2 cores) two threads made 1.87x the images per second of one, where two
-worker processes made 1.61x (they pay for start-up, pickling and cold font caches).
+Rendering is CPU-bound, but Pillow releases the GIL while it draws glyphs and libvips (through
+cffi) while it encodes PNG, so with more than one worker rows render in threads of this process,
+sharing its warm caches: measured (`bench/render_bulk.py`, 2 cores) two threads made 1.97x the
+images per second of one (idle, Pillow's encoder), where two worker processes made 1.61x; with
+libvips encoding, a third of the old render time, start-up weighs more and two processes made
+0.64x against two threads' 1.17x (load 9-10). The zip step is ~0.7 ms an image, 2 % of a run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Finished images to bytes: the one encode step every PNG, JPEG and WebP leaves the engine by.
 
-PNG goes through libvips (`pyvips`, with the libvips of the `pyvips-binary` wheel, which writes
-PNG with libspng on zlib-ng): on the demo templates it encodes 4-8x faster than Pillow's default
+PNG goes through libvips (`pyvips`, with the libvips of the `pyvips-binary` wheel: libpng on
+zlib-ng, rows unfiltered): on the demo templates it encodes 4-8x faster than Pillow's default
 `save(PNG)`, the files between 19 % smaller and 19 % larger, decoding to the very same pixels. The
 comparison with fpng, Pillow's compress levels and the others is in the README ("Rendering") and
 re-measured by `bench/png_encoders.py`. Pillow stays the encoder for the image modes libvips is not
