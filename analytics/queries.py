@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time as clock
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -29,6 +29,8 @@ from promostack.storage import LocalStore, ObjectStore
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
 MAX_CUSTOM_DAYS = 400
 HOURLY_MAX = timedelta(hours=48)
+# Loaded into memory once per manifest version: small, and read by every range above 48 hours.
+DAILY_ROLLUPS = ("gen_daily", "users_daily", "coupons_daily")
 DAILY_MAX = timedelta(days=180)
 PAGE_SIZE_MAX = 200
 
@@ -117,15 +119,24 @@ _FILTER_SQL = (
 
 
 class AnalyticsQueries:
-    """Answers over the files of `store`'s manifest; safe to share between threads."""
+    """Answers over the files of `store`'s manifest; safe to share between threads.
+
+    One in-memory DuckDB database per instance holds the daily rollups of the current manifest
+    version (loaded once per export, a few hundred thousand rows at most); each thread queries
+    it through its own connection (`cursor()`). Hourly rollups, only read for ranges of up to
+    48 hours, are read straight from their two or three day files.
+    """
 
     def __init__(self, store: ObjectStore, cache_dir: Path, manifest_ttl_s: float = 5.0) -> None:
         self.store = store
         self.cache_dir = Path(cache_dir)
         self.manifest_ttl_s = manifest_ttl_s
+        self._db = duckdb.connect()
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._manifest: tuple[float, Manifest] | None = None
+        self._loaded: tuple[int, frozenset[str]] | None = None
         self._answers: LRUCache[tuple[Any, ...], Any] = LRUCache(maxsize=512)
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -146,10 +157,15 @@ class AnalyticsQueries:
         with self._lock:
             self._manifest = None
 
+    def clear_answers(self) -> None:
+        """Forget cached answers (the benchmark measures uncached questions)."""
+        with self._lock:
+            self._answers.clear()
+
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = duckdb.connect()
+            con = self._db.cursor()
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_object_cache = true")
             self._local.con = con
@@ -170,6 +186,34 @@ class AnalyticsQueries:
             os.replace(tmp, path)
         return path
 
+    def _daily_tables(self, manifest: Manifest) -> frozenset[str]:
+        """The daily rollups of `manifest`'s version loaded in memory (each loaded once per version)."""
+        loaded = self._loaded
+        if loaded and loaded[0] == manifest.version:
+            return loaded[1]
+        with self._load_lock:
+            if self._loaded and self._loaded[0] == manifest.version:
+                return self._loaded[1]
+            con = self._db.cursor()
+            present = set()
+            for dataset in DAILY_ROLLUPS:
+                files = self._paths(manifest, dataset, date.min, date.max)
+                if files:
+                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS SELECT * FROM read_parquet($files) ORDER BY day", {"files": files})
+                    present.add(dataset)
+                else:
+                    con.execute(f"DROP TABLE IF EXISTS {dataset}")
+            con.close()
+            self._loaded = (manifest.version, frozenset(present))
+            return self._loaded[1]
+
+    def _source(self, manifest: Manifest, dataset: str, first: date, last: date) -> tuple[str, dict[str, Any]] | None:
+        """The FROM clause for `dataset` over days [first, last] and its parameters; None without data."""
+        if dataset in DAILY_ROLLUPS:
+            return (dataset, {}) if dataset in self._daily_tables(manifest) else None
+        files = self._paths(manifest, dataset, first, last)
+        return ("read_parquet($files)", {"files": files}) if files else None
+
     def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         cursor = self._connection().execute(sql, params)
         names = [d[0] for d in cursor.description]
@@ -186,22 +230,26 @@ class AnalyticsQueries:
             self._answers[cache_key] = answer
         return answer
 
-    def _scope(self, manifest: Manifest, f: Filters, hourly: str, daily: str) -> tuple[list[str], str, dict[str, Any]]:
-        """Files, WHERE clause and parameters for `f` over the hourly or daily rollup."""
+    def _scoped(
+        self, manifest: Manifest, f: Filters, hourly: str, daily: str, select: str, tail: str = "", **extra: Any
+    ) -> list[dict[str, Any]]:
+        """Rows of `SELECT {select} ... {tail}` over the hourly or daily rollup in scope `f`."""
         first, last = f.days
-        params: dict[str, Any] = {"bot": f.bot, "channel": f.channel, "template": f.template}
+        params: dict[str, Any] = {"bot": f.bot, "channel": f.channel, "template": f.template, **extra}
         if f.hourly:
+            source, where = self._source(manifest, hourly, first, last), "hour >= $start AND hour < $end"
             params |= {"start": f.start, "end": f.end}
-            return self._paths(manifest, hourly, first, last), "hour >= $start AND hour < $end" + _FILTER_SQL, params
-        params |= {"first": first, "last": last}
-        return self._paths(manifest, daily, first, last), "day BETWEEN $first AND $last" + _FILTER_SQL, params
+        else:
+            source, where = self._source(manifest, daily, first, last), "day BETWEEN $first AND $last"
+            params |= {"first": first, "last": last}
+        if source is None:
+            return []
+        table, source_params = source
+        return self._rows(f"SELECT {select} FROM {table} WHERE {where}{_FILTER_SQL} {tail}", {**params, **source_params})
 
     def _generations(self, manifest: Manifest, f: Filters, select: str, tail: str = "", **extra: Any) -> list[dict[str, Any]]:
-        """Rows of `SELECT {select} ... {tail}` over the attempts rollup in scope `f`; none without files."""
-        files, where, params = self._scope(manifest, f, "gen_hourly", "gen_daily")
-        if not files:
-            return []
-        return self._rows(f"SELECT {select} FROM read_parquet($files) WHERE {where} {tail}", {"files": files, **params, **extra})
+        """Rows of `SELECT {select} ... {tail}` over the attempts rollup in scope `f`; none without data."""
+        return self._scoped(manifest, f, "gen_hourly", "gen_daily", select, tail, **extra)
 
     # --- the views --------------------------------------------------------------------------
 
@@ -212,15 +260,8 @@ class AnalyticsQueries:
     def _kpis(self, manifest: Manifest, f: Filters) -> dict[str, Any]:
         totals = self._generations(manifest, f, "coalesce(sum(attempts), 0) AS a, coalesce(sum(successes), 0) AS s")
         attempts, successes = (int(totals[0]["a"]), int(totals[0]["s"])) if totals else (0, 0)
-        users_files, users_where, users_params = self._scope(manifest, f, "users_hourly", "users_daily")
-        users = 0
-        if users_files:
-            users = int(
-                self._rows(
-                    f"SELECT count(DISTINCT user_ref) AS n FROM read_parquet($files) WHERE {users_where}",
-                    {"files": users_files, **users_params},
-                )[0]["n"]
-            )
+        distinct = self._scoped(manifest, f, "users_hourly", "users_daily", "count(DISTINCT user_ref) AS n")
+        users = int(distinct[0]["n"]) if distinct else 0
         return {
             "generations": attempts,
             "successes": successes,
@@ -283,14 +324,12 @@ class AnalyticsQueries:
 
     def _options(self, manifest: Manifest, f: Filters) -> dict[str, list[str]]:
         first, last = f.days
-        files = self._paths(manifest, "gen_daily", first, last)
-        if not files:
+        if self._source(manifest, "gen_daily", first, last) is None:
             return {"bots": [], "channels": [], "templates": []}
         rows = self._rows(
             "SELECT list(DISTINCT bot ORDER BY bot) AS bots, list(DISTINCT channel ORDER BY channel) AS channels, "
-            "list(DISTINCT template ORDER BY template) AS templates FROM read_parquet($files) "
-            "WHERE day BETWEEN $first AND $last",
-            {"files": files, "first": first, "last": last},
+            "list(DISTINCT template ORDER BY template) AS templates FROM gen_daily WHERE day BETWEEN $first AND $last",
+            {"first": first, "last": last},
         )[0]
         return {k: [v for v in (rows[k] or []) if v] for k in ("bots", "channels", "templates")}
 
@@ -307,25 +346,17 @@ class AnalyticsQueries:
 
     def _coupons(self, manifest: Manifest, f: Filters, search: str, page: int, page_size: int) -> dict[str, Any]:
         first, last = f.days
-        files = self._paths(manifest, "coupons_daily", first, last)
         answer: dict[str, Any] = {"page": page, "page_size": page_size, "total": 0, "coupons": []}
-        if not files:
+        if self._source(manifest, "coupons_daily", first, last) is None:
             return answer
+        where = "WHERE day BETWEEN $first AND $last AND contains(lower(code), lower($search))"
+        params: dict[str, Any] = {"first": first, "last": last, "search": search}
         rows = self._rows(
-            "SELECT code, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used, "
-            "count(*) OVER () AS total FROM read_parquet($files) "
-            "WHERE day BETWEEN $first AND $last AND contains(lower(code), lower($search)) "
-            "GROUP BY code ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
-            {
-                "files": files,
-                "first": first,
-                "last": last,
-                "search": search,
-                "limit": page_size,
-                "offset": (page - 1) * page_size,
-            },
+            "SELECT code, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used "
+            f"FROM coupons_daily {where} GROUP BY code ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
+            {**params, "limit": page_size, "offset": (page - 1) * page_size},
         )
-        answer["total"] = int(rows[0]["total"]) if rows else self._coupon_total(files, first, last, search)
+        answer["total"] = int(self._rows(f"SELECT count(DISTINCT code) AS n FROM coupons_daily {where}", params)[0]["n"])
         answer["coupons"] = [
             {
                 "code": r["code"],
@@ -336,16 +367,6 @@ class AnalyticsQueries:
             for r in rows
         ]
         return answer
-
-    def _coupon_total(self, files: Sequence[str], first: date, last: date, search: str) -> int:
-        # A page past the end has no rows to carry the window count.
-        return int(
-            self._rows(
-                "SELECT count(DISTINCT code) AS n FROM read_parquet($files) "
-                "WHERE day BETWEEN $first AND $last AND contains(lower(code), lower($search))",
-                {"files": list(files), "first": first, "last": last, "search": search},
-            )[0]["n"]
-        )
 
 
 def _utc(value: datetime | date) -> datetime:

@@ -26,6 +26,9 @@ app.command("bulk-render")(render_cli.bulk_render)
 from cli.backtest import backtest as backtest_command  # noqa: E402
 
 app.command("backtest")(backtest_command)
+from cli.analytics import app as analytics_app  # noqa: E402
+
+app.add_typer(analytics_app, name="analytics")
 from cli.optimise import optimise as optimise_command  # noqa: E402
 
 app.command("optimise")(optimise_command)
