@@ -142,10 +142,12 @@ def main() -> None:
             identical = back.mode == image.mode and back.tobytes() == image.tobytes()
             speedups[name].append(base_ms / ms)
             sizes[name].append(size / base_bytes)
-            print(f"  {name:48} {ms:7.1f} ms {size:8d} B  size x{size / base_bytes:.2f}  identical={identical}")
+            ratio = size / base_bytes
+            print(f"  {name:48} {ms:7.1f} ms {size:8d} B  size x{ratio:.2f}  identical={identical}")
     print("\nmedian over pictures: speed-up and size against Pillow's default (compress_level=6)")
     for name in available:
-        print(f"  {name:48} speed x{statistics.median(speedups[name]):5.1f}  size x{statistics.median(sizes[name]):.2f}")
+        speed, size = statistics.median(speedups[name]), statistics.median(sizes[name])
+        print(f"  {name:48} speed x{speed:5.1f}  size x{size:.2f}")
 
 
 if __name__ == "__main__":

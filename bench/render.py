@@ -120,7 +120,11 @@ def main() -> None:
     render_template(meta, background, {"headline": HEADLINE, "code": CODE}, logo=logo)
     print(f"cold_first_render_ms: {(time.perf_counter() - start) * 1000:.1f}")
     # (figure suffix, engine format, baseline encoder)
-    cases = (("png", "png", encode_png), ("png_vs_pillow", "png", _pillow_png), ("jpeg", "jpeg", _pillow_jpeg))
+    cases = (
+        ("png", "png", encode_png),
+        ("png_vs_pillow", "png", _pillow_png),
+        ("jpeg", "jpeg", _pillow_jpeg),
+    )
     for name, fmt, encode in cases:
         # A new code every time, as in a bulk run: the code area is fitted afresh on every image
         # (the repeated headline's fit is remembered, as it would be in production).

@@ -79,7 +79,8 @@ def median_ms(fn, image: Image.Image) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     print(f"machine: {platform.platform()}, cpu_count={os.cpu_count()}, load={os.getloadavg()[0]:.1f}, "
           f"python {platform.python_version()}, Pillow {Image.__version__}")
-    print(f"Telegram simulated: <= {TELEGRAM_SIDE} px, JPEG 4:2:0 at {TELEGRAM_QUALITIES}; median of {ROUNDS}")
+    print(f"Telegram simulated: <= {TELEGRAM_SIDE} px, JPEG 4:2:0 at {TELEGRAM_QUALITIES}; "
+          f"median of {ROUNDS}")
     uploads = {
         "png": encode_png,
         "photo": photo_jpeg,
@@ -106,7 +107,9 @@ def main() -> None:
                 photo_bytes.append(len(data))
                 photo_ms.append(ms)
                 losses.extend(loss.values())
-            received_text = ", ".join(f"at {q}: {seen[q]:.2f} dB ({-loss[q]:+.2f})" for q in TELEGRAM_QUALITIES)
+            received_text = ", ".join(
+                f"at {q}: {seen[q]:.2f} dB ({-loss[q]:+.2f})" for q in TELEGRAM_QUALITIES
+            )
             print(f"  {name:16} {len(data):8d} B {ms:6.1f} ms  received {received_text}")
     photo = statistics.median(photo_bytes)
     print(f"\ntelegram_png_bytes: {statistics.median(png_bytes):.0f}")
