@@ -13,7 +13,15 @@ from promostack.templates.store import TemplateStore
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer
 from webapp.routes.admin_templates import starter_meta
 
-__all__ = ["background_png", "leave_the_store_as_found", "log_in", "problems", "seed_template", "stored"]
+__all__ = [
+    "background_png",
+    "leave_the_store_as_found",
+    "log_in",
+    "log_in_with_password",
+    "problems",
+    "seed_template",
+    "stored",
+]
 
 
 def background_png(width: int, height: int) -> bytes:
@@ -73,9 +81,27 @@ def problems(page) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     yield found
 
 
-def log_in(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+# The session cookie of one log-in per live server, shared by the tests: the server counts every
+# log-in attempt per address (5 per 15 minutes), and a browser test suite logs in far more often.
+_SESSIONS: dict[str, list[dict]] = {}
+
+
+def log_in_with_password(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """Log `page` in through the log-in form (one counted attempt)."""
     page.goto(f"{live_server.url}/admin")
     page.wait_for_url("**/admin/login")
     page.fill("#password", ADMIN_PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_selector("#rail")
+
+
+def log_in(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """`page` on the dashboard with an admin session: the form once per server, its cookie after."""
+    cookies = _SESSIONS.get(live_server.url)
+    if cookies is None:
+        log_in_with_password(page, live_server)
+        _SESSIONS[live_server.url] = page.context.cookies()
+        return
+    page.context.add_cookies(cookies)
+    page.goto(f"{live_server.url}/admin")
     page.wait_for_selector("#rail")

@@ -11,6 +11,7 @@ from tests.browser.admin_support import (  # noqa: F401 (fixtures)
     background_png,
     leave_the_store_as_found,
     log_in,
+    log_in_with_password,
     problems,
     seed_template,
     stored,
@@ -63,7 +64,10 @@ def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(
     page.mouse.move(box["x"] + 200 * scale, box["y"] + 80 * scale, steps=5)
     page.mouse.move(box["x"] + 360 * scale, box["y"] + 125 * scale, steps=5)
     page.mouse.up()
-    page.wait_for_selector("#area-list [data-area=text_2]")
+    # The editor asks what the new area is for: visitors see that label.
+    page.fill("#prompt-input", "Summer headline")
+    page.click("#prompt-ok")
+    page.wait_for_selector("#area-list [data-area=summer_headline]")
     page.fill("#area-default_text", "SUMMER SALE")
     page.select_option("#area-font", "BebasNeue-Regular")
     save_screenshot(page, "admin-editor-desktop")
@@ -75,8 +79,9 @@ def test_drawing_a_text_area_and_saving_it_puts_it_in_the_store(
     page.wait_for_selector(".toast >> text=Saved")
 
     meta = stored(live_server, "draw-check")
-    assert [a.id for a in meta.text_areas] == ["code", "text_2"]
-    area = meta.area("text_2")
+    assert [a.id for a in meta.text_areas] == ["code", "summer_headline"]
+    area = meta.area("summer_headline")
+    assert area.label == "Summer headline"
     assert (area.default_text, area.font) == ("SUMMER SALE", "BebasNeue-Regular")
     for got, want in zip((area.box.x, area.box.y, area.box.w, area.box.h), (40, 25, 320, 100), strict=True):
         assert abs(got - want) <= 3, (area.box, "differs from the dragged rectangle")
@@ -176,7 +181,7 @@ def test_toggling_visibility_on_the_list_saves_it(page, live_server: LiveServer,
 
 
 def test_logging_out_returns_to_the_login_page(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    log_in(page, live_server)
+    log_in_with_password(page, live_server)  # its own session: logging out ends it for good
     page.click("#logout")
     page.wait_for_url("**/admin/login")
     page.goto(f"{live_server.url}/admin")

@@ -116,10 +116,10 @@ export function clearToasts() {
 }
 
 /** Resolves true when the person confirms `question` in a modal dialog. */
-export function confirmDialog(title, question, action = "Delete") {
+export function confirmDialog(title, question, action = "Delete", { danger = true } = {}) {
   return new Promise((resolve) => {
     const cancel = h("button", { type: "button", class: "btn btn-ghost" }, "Cancel");
-    const ok = h("button", { type: "button", class: "btn btn-danger", id: "confirm-ok" }, action);
+    const ok = h("button", { type: "button", class: `btn ${danger ? "btn-danger" : "btn-primary"}`, id: "confirm-ok" }, action);
     const dialog = h("dialog", { "aria-labelledby": "confirm-title" },
       h("h2", { id: "confirm-title" }, title), h("p", {}, question), h("div", { class: "dialog-actions" }, cancel, ok));
     const finish = (answer) => { dialog.close(); dialog.remove(); resolve(answer); };
@@ -128,6 +128,37 @@ export function confirmDialog(title, question, action = "Delete") {
     dialog.addEventListener("cancel", () => finish(false));
     document.body.append(dialog);
     dialog.showModal();
+  });
+}
+
+/** Resolves to the text the person typed in a modal dialog (trimmed), or null when cancelled. */
+export function promptDialog(title, question, { value = "", action = "OK", maxlength = 64 } = {}) {
+  return new Promise((resolve) => {
+    const input = h("input", { type: "text", id: "prompt-input", value, maxlength, required: true, autocomplete: "off" });
+    const cancel = h("button", { type: "button", class: "btn btn-ghost" }, "Cancel");
+    const ok = h("button", { type: "submit", class: "btn btn-primary", id: "prompt-ok" }, action);
+    const form = h("form", { method: "dialog" },
+      h("h2", { id: "prompt-title" }, title), h("p", { id: "prompt-question" }, question),
+      h("label", { for: "prompt-input", class: "visually-hidden" }, title), input,
+      h("div", { class: "dialog-actions" }, cancel, ok));
+    const dialog = h("dialog", { "aria-labelledby": "prompt-title", "aria-describedby": "prompt-question" }, form);
+    let answered = false;
+    const finish = (answer) => {
+      if (answered) return;
+      answered = true;
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (input.value.trim()) finish(input.value.trim());
+    });
+    cancel.addEventListener("click", () => finish(null));
+    dialog.addEventListener("cancel", () => finish(null));
+    document.body.append(dialog);
+    dialog.showModal();
+    input.select();
   });
 }
 

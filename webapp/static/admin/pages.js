@@ -1,6 +1,7 @@
 // The dashboard's list pages: templates, coupons, flow runs, signals, and the honest empty
 // states of the products that are not built yet. The template editor lives in editor.js.
 import { ago, api, ApiError, confirmDialog, duration, emptyState, errorBox, h, icon, ICONS, PREFECT_UI, toast } from "./api.js";
+import { FRESH_TEMPLATE } from "./editor.js";
 
 // --- templates ---------------------------------------------------------------------------------
 
@@ -62,6 +63,7 @@ function uploadCard() {
     try {
       const meta = await api("POST", "/admin/api/templates", body);
       toast(`${meta.name} created. Draw its text areas, then make it visible.`, "ok", { carry: true });
+      sessionStorage.setItem(FRESH_TEMPLATE, meta.slug); // the editor places its coupon area
       window.location.hash = `#/promo/templates/${meta.slug}`;
     } catch (error) {
       message.replaceChildren(errorBox(error));
