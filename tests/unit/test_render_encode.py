@@ -4,6 +4,7 @@ whichever encoder took the image; JPEG and WebP still come out right."""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +111,17 @@ def test_jpeg_puts_transparency_on_white() -> None:
     image = Image.new("RGBA", (32, 32), (255, 0, 0, 0))
     out = decoded(encode_image(image, "jpeg", 95)).convert("RGB")
     assert min(out.getpixel((16, 16))) >= 250
+
+
+def test_the_engine_png_is_the_encode_step_output() -> None:
+    meta, background = demo(DEMOS[0])
+    texts = {meta.coupon_area.id: "ONE-PATH"}
+    assert render_template(meta, background, texts) == encode_png(render_canvas(meta, background, texts))
+
+
+def test_threads_encoding_at_once_each_get_their_own_pixels() -> None:
+    images = [noise("RGBA", (300, 200), seed) for seed in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        files = list(pool.map(encode_png, images * 3))
+    for image, png in zip(images * 3, files, strict=True):
+        assert decoded(png).tobytes() == image.tobytes()
