@@ -1,4 +1,5 @@
-"""`promostack templates …`: list the stored templates, import them from folders, export one.
+"""`promostack templates …`: list the stored templates, import them from folders, export one,
+replace one's background image.
 
 A template folder holds `meta.json` and the image its `image_key` names (the layout of
 `promostack/templates/demo/<slug>/`); `import` takes one such folder or a folder of them.
@@ -21,7 +22,9 @@ from promostack.errors import DependencyError, InvalidInput, NotFound
 from promostack.runtime import build_runtime
 from promostack.templates.store import TemplateStore, describe_validation_error, load_template_dir
 
-app = typer.Typer(help="Templates in object storage: list, import, export.", no_args_is_help=True)
+app = typer.Typer(
+    help="Templates in object storage: list, import, export, replace a background.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -127,3 +130,16 @@ def export_template(
     image_name = meta.image_key.rsplit("/", 1)[-1]
     (folder / image_name).write_bytes(image)
     console.print(f"{slug} version {meta.version} written to {folder} (meta.json, {image_name})")
+
+
+@app.command("replace-image")
+def replace_image(
+    slug: str = typer.Argument(..., help="The template whose background to replace."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The new PNG, JPEG or WebP."),
+) -> None:
+    """Give a template a new background image (its areas are carried over; a new version is saved)."""
+    with cli_errors(), template_store() as templates:
+        replaced = templates.replace_image(slug, file.read_bytes())
+    saved, refit = replaced.template, replaced.refit
+    console.print(f"{saved.slug}: new background {saved.width}x{saved.height}, version {saved.version}")
+    console.print(refit.summary, highlight=False)

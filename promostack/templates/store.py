@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Literal
 
 from cachetools import LRUCache
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from promostack.errors import InvalidInput, NotFound
 from promostack.storage import ObjectNotFound, ObjectStore, StorageError, check_key
+from promostack.templates.background import Refit, read_background, refit_areas
 from promostack.templates.schema import TemplateIndex, TemplateMeta, TemplateSummary, check_slug
 
 PREFIX = "templates/"
@@ -44,6 +45,24 @@ class TemplateNotFound(NotFound):
 
 class InvalidTemplate(InvalidInput):
     """A meta.json or template image that cannot be accepted; the message names the field."""
+
+
+class TemplateChanged(InvalidInput):
+    """The template was saved by someone else since the caller read it (its version moved on)."""
+
+    def __init__(self, slug: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"template {slug!r} changed since you opened it (version {expected}, now {current}): "
+            "reload it and try again"
+        )
+        self.current = current
+
+
+class ImageReplacement(BaseModel):
+    """A template after its background was replaced, and how its areas were carried over."""
+
+    template: TemplateMeta
+    refit: Refit
 
 
 def meta_key(slug: str) -> str:
@@ -247,6 +266,27 @@ class TemplateStore:
         if rebuild:
             self.rebuild_index()
         return meta
+
+    def replace_image(
+        self, slug: str, image: bytes, *, expected_version: int | None = None
+    ) -> ImageReplacement:
+        """The template saved with `image` as its new background, its areas refitted to its size.
+
+        The upload is checked first (`read_background`); a bad one raises and changes nothing.
+        The image goes under a new key (`background-<UTC stamp>.<ext>`) and the previous one
+        stays, so every meta backup still restores with the picture it was drawn on.
+        `expected_version`, when given, refuses (`TemplateChanged`) a template saved since.
+        """
+        current = self.get(slug)
+        if expected_version is not None and expected_version != current.version:
+            raise TemplateChanged(current.slug, expected_version, current.version)
+        background = read_background(image)
+        refitted, refit = refit_areas(current, background.width, background.height)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        key = f"{PREFIX}{current.slug}/background-{stamp}{background.suffix}"
+        refitted = refitted.model_copy(update={"image_key": key})
+        saved = self.save(refitted, background.data)
+        return ImageReplacement(template=saved, refit=refit)
 
     def delete(self, slug: str) -> None:
         """Remove template `slug`: its backups stay, plus one of its meta and a deletion marker.

@@ -11,24 +11,29 @@ import re
 
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from promostack.errors import InvalidInput, NotFound
-from promostack.render import BadImage, available_fonts, open_image
-from promostack.render.images import DEFAULT_MAX_BYTES
-from promostack.templates.schema import MAX_TEMPLATE_SIDE, TemplateMeta, check_slug
-from promostack.templates.store import TemplateStore
+from promostack.render import BadImage, available_fonts
+from promostack.templates.background import (
+    MAX_BACKGROUND_BYTES,
+    BackgroundTooBig,
+    ImageTooLarge,
+    NotAnImage,
+    read_background,
+)
+from promostack.templates.schema import TemplateMeta, check_slug
+from promostack.templates.store import TemplateChanged, TemplateStore
 from webapp.auth import admin_api
+from webapp.bodies import read_form
 from webapp.context import runtime
 from webapp.routes.admin_json import error, json_body, schema_error
 
-# The store checks images with open_image's defaults; uploads are held to the same byte limit
-# and to what a template may be (at most MAX_TEMPLATE_SIDE a side).
-MAX_IMAGE_BYTES = DEFAULT_MAX_BYTES
-MAX_PIXELS = MAX_TEMPLATE_SIDE * MAX_TEMPLATE_SIDE
+# Uploads are checked by `read_background` (type, bytes, bomb guard, at most MAX_TEMPLATE_SIDE a side).
+MAX_IMAGE_BYTES = MAX_BACKGROUND_BYTES
 # Multipart framing adds a little to the file; anything far beyond the image limit is refused unread.
 MAX_UPLOAD_BODY = MAX_IMAGE_BYTES + 64 * 1024
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}
@@ -38,15 +43,20 @@ def _templates(request: Request) -> TemplateStore:
     return TemplateStore(runtime(request).store)
 
 
-def _image_suffix(data: bytes) -> str | None:
-    """The file suffix for a PNG, JPEG or WebP by its magic bytes; None for anything else."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ".png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return ".jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return None
+async def _image_form(request: Request, max_fields: int) -> tuple[FormData, bytes] | Response:
+    """The multipart form and its `image` file (read to just past the limit), or the refusal."""
+    # The one capped reader: counted as it arrives, so a chunked upload is never spooled past the cap.
+    form = await read_form(request, MAX_UPLOAD_BODY, max_files=1, max_fields=max_fields)
+    upload = form.get("image")
+    if not isinstance(upload, UploadFile):
+        return error(400, "choose an image file to upload", field="image")
+    return form, await upload.read(MAX_IMAGE_BYTES + 1)
+
+
+def _refused_image(exc: BadImage) -> Response:
+    """The answer to an upload `read_background` refused: why, with the status for its kind."""
+    status = {ImageTooLarge: 413, NotAnImage: 415, BackgroundTooBig: 422}.get(type(exc), 400)
+    return error(status, str(exc), field="image")
 
 
 def slug_from(name: str) -> str:
@@ -129,13 +139,11 @@ async def template_image(request: Request) -> Response:
 @admin_api
 async def create_template(request: Request) -> Response:
     """A new template from an uploaded image (multipart: `image`, `name`, optional `slug`)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BODY:
-        return error(413, f"the image is too large: the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB")
-    form = await request.form(max_files=1, max_fields=10)
-    upload, name = form.get("image"), str(form.get("name") or "").strip()
-    if not isinstance(upload, UploadFile):
-        return error(400, "choose an image file to upload", field="image")
+    received = await _image_form(request, max_fields=10)
+    if isinstance(received, Response):
+        return received
+    form, data = received
+    name = str(form.get("name") or "").strip()
     if not name:
         return error(422, "give the template a name", field="name")
     slug = str(form.get("slug") or "").strip() or slug_from(name)
@@ -143,30 +151,16 @@ async def create_template(request: Request) -> Response:
         check_slug(slug)
     except ValueError as exc:
         return error(422, f"slug {slug!r}: {exc}", field="slug")
-    data = await upload.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        return error(
-            413, f"the image is too large: the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB", field="image"
-        )
-    suffix = _image_suffix(data)
-    if suffix is None:
-        return error(415, "the file is not a PNG, JPEG or WebP image", field="image")
     try:
-        picture = await run_in_threadpool(open_image, data, max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_PIXELS)
+        background = await run_in_threadpool(read_background, data)
     except BadImage as exc:
-        return error(400, str(exc), field="image")
-    width, height = picture.size
-    if width > MAX_TEMPLATE_SIDE or height > MAX_TEMPLATE_SIDE:
-        return error(
-            422,
-            f"the image is {width}x{height}; templates are at most {MAX_TEMPLATE_SIDE} px a side",
-            field="image",
-        )
+        return _refused_image(exc)
     store = _templates(request)
     if await run_in_threadpool(store.exists, slug):
         return error(409, f"a template {slug!r} already exists: choose another slug", field="slug")
     try:
-        meta = starter_meta(slug, name[:80], f"templates/{slug}/background{suffix}", width, height)
+        image_key = f"templates/{slug}/background{background.suffix}"
+        meta = starter_meta(slug, name[:80], image_key, background.width, background.height)
         saved = await run_in_threadpool(store.save, meta, data)
     except ValidationError as exc:
         return schema_error(exc)
@@ -215,6 +209,37 @@ async def save_template(request: Request) -> Response:
     except InvalidInput as exc:
         return error(422, str(exc))
     return JSONResponse(saved.model_dump(mode="json"))
+
+
+@admin_api
+async def replace_image(request: Request) -> Response:
+    """The template with a new background (multipart `image`, optional `version`) and how its areas moved.
+
+    Answers `{"template": meta, "refit": {"areas": "unchanged" | "scaled" | "kept", "needs_review":
+    [{"area", "reason"}], ...}}`; a bad upload is refused with its reason and changes nothing.
+    """
+    received = await _image_form(request, max_fields=5)
+    if isinstance(received, Response):
+        return received
+    form, data = received
+    version = str(form.get("version") or "").strip()
+    if version and not version.isdigit():
+        return error(422, "version: send the version of the template you are looking at", field="version")
+    expected = int(version) if version else None
+    store = _templates(request)
+    try:
+        replaced = await run_in_threadpool(
+            store.replace_image, request.path_params["slug"], data, expected_version=expected
+        )
+    except BadImage as exc:
+        return _refused_image(exc)
+    except TemplateChanged as exc:
+        return error(409, str(exc))
+    except NotFound as exc:
+        return error(404, str(exc))
+    except InvalidInput as exc:
+        return error(422, str(exc))
+    return JSONResponse(replaced.model_dump(mode="json"))
 
 
 @admin_api
@@ -277,6 +302,7 @@ def routes() -> list[BaseRoute]:
         Route("/admin/api/templates/{slug}", save_template, methods=["PUT"]),
         Route("/admin/api/templates/{slug}", delete_template, methods=["DELETE"]),
         Route("/admin/api/templates/{slug}/image", template_image, methods=["GET"]),
+        Route("/admin/api/templates/{slug}/image", replace_image, methods=["PUT"]),
         Route("/admin/api/templates/{slug}/visibility", set_visibility, methods=["PUT"]),
         Route("/admin/api/fonts", fonts, methods=["GET"]),
     ]
