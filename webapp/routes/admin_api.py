@@ -24,7 +24,7 @@ from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime
 from webapp.prefect_runs import PrefectUnavailable, recent_runs
-from webapp.routes import admin_template_versions, admin_templates
+from webapp.routes import admin_signals, admin_template_versions, admin_templates
 from webapp.routes.admin_json import error, json_body
 
 # --- coupons -----------------------------------------------------------------------------------
@@ -165,6 +165,7 @@ def routes() -> list[BaseRoute]:
     return [
         *admin_templates.routes(),
         *admin_template_versions.routes(),
+        *admin_signals.routes(),
         Route("/admin/api/coupons", list_coupons, methods=["GET"]),
         Route("/admin/api/coupons", add_coupon, methods=["POST"]),
         Route("/admin/api/coupons/{code}/deactivate", deactivate_coupon, methods=["POST"]),

@@ -8,6 +8,7 @@ import { editorPage } from "./editor.js";
 import { campaignPage, campaignsPage, reviewPage } from "./campaigns.js";
 import { analyticsPage } from "./analytics.js";
 import { revenuePage } from "./revenue.js";
+import { optimisationPage } from "./signals.js";
 
 const PRODUCTS = {
   promo: { name: "Promo Gen", sub: "Templates & coupons", links: [
@@ -20,7 +21,10 @@ const PRODUCTS = {
   ] },
   broadcasts: { name: "Broadcasts", sub: "Telegram messages", links: [{ href: "#/broadcasts", label: "Overview", icon: ICONS.send, section: "overview" }] },
   analytics: { name: "Analytics", sub: "Bots & generations", links: [{ href: "#/analytics", label: "Overview", icon: ICONS.chart, section: "overview" }] },
-  signals: { name: "Signals", sub: "XAU/USD channel", links: [{ href: "#/signals", label: "Signals", icon: ICONS.trend, section: "signals" }] },
+  signals: { name: "Signals", sub: "XAU/USD channel", links: [
+    { href: "#/signals", label: "Signals", icon: ICONS.trend, section: "signals" },
+    { href: "#/signals/optimise", label: "Optimisation", icon: ICONS.chart, section: "optimise" },
+  ] },
   revenue: { name: "Revenue", sub: "Stripe metrics", links: [{ href: "#/revenue", label: "Overview", icon: ICONS.coin, section: "overview" }] },
   ops: { name: "Operations", sub: "Prefect jobs", links: [{ href: "#/ops/runs", label: "Flow runs", icon: ICONS.flow, section: "runs" }] },
 };
@@ -30,6 +34,7 @@ const ROUTES = [
   { path: /^\/promo\/templates\/([a-z0-9-]+)$/, product: "promo", section: "templates", page: editorPage },
   { path: /^\/promo\/coupons$/, product: "promo", section: "coupons", page: couponsPage },
   { path: /^\/signals$/, product: "signals", section: "signals", page: signalsPage },
+  { path: /^\/signals\/optimise(?:\/(\d+))?$/, product: "signals", section: "optimise", page: optimisationPage },
   { path: /^\/revenue$/, product: "revenue", section: "overview", page: revenuePage },
   { path: /^\/ops\/runs$/, product: "ops", section: "runs", page: runsPage },
   { path: /^\/analytics$/, product: "analytics", section: "overview", page: analyticsPage },

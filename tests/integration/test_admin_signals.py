@@ -1,0 +1,81 @@
+"""The Signals page's optimisation API: stored walk-forward reports, and adopting a window's set
+(recorded with who and why, live from the next run), with clear refusals that change nothing."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from starlette.testclient import TestClient
+
+from promostack.marketdata.synthetic import synthetic_candles
+from promostack.signals.adoptions import live_params, save_walk_forward_run
+from promostack.signals.params import StrategyParams
+from promostack.signals.search_space import SearchSpace
+from promostack.signals.walk_forward import (
+    WalkForwardConfig,
+    WalkForwardReport,
+    optimise_window,
+    plan_walk_forward,
+    stitch,
+)
+from tests.integration.admin_support import admin, app_client  # noqa: F401 (fixtures)
+
+
+@lru_cache(maxsize=1)
+def small_report() -> WalkForwardReport:
+    warm_up = StrategyParams().startup_candle_count
+    candles = synthetic_candles(warm_up + 3000 + 2 * 1000, seed=1, trend=0.0003, regime_candles=400)
+    config = WalkForwardConfig(in_sample_candles=3000, out_of_sample_candles=1000, candidates=6)
+    plan = plan_walk_forward(candles, StrategyParams(), SearchSpace(), config)
+    return stitch(plan, [optimise_window(job) for job in plan.jobs])
+
+
+def stored_run(client: TestClient) -> int:
+    return save_walk_forward_run(client.app.state.runtime.sessions, small_report(), "gold.csv")
+
+
+def test_the_page_lists_runs_and_shows_a_report_with_its_verdict_and_equity(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+    run_id = stored_run(client)
+    listing = client.get("/admin/api/signals/optimisations").json()
+    assert [r["id"] for r in listing["runs"]] == [run_id]
+    assert listing["live"] == StrategyParams().model_dump(mode="json") and listing["adoptions"] == []
+    report = client.get(f"/admin/api/signals/optimisations/{run_id}").json()["report"]
+    assert report["out_of_sample"]["verdict"] == small_report().out_of_sample.verdict
+    assert len(report["equity"]) == report["out_of_sample"]["trades"]
+
+
+def test_adopting_a_window_makes_its_set_live_and_records_who_and_why(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    run_id = stored_run(client)
+    window = next(w for w in small_report().windows if w.params is not None)
+    body = {"run_id": run_id, "window": window.index, "adopted_by": "Dana", "note": "steadier exits"}
+    answer = client.post("/admin/api/signals/adoptions", json=body, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 201, answer.text
+    assert live_params(client.app.state.runtime.sessions, "XAU/USD", "15min") == window.params
+    [change] = client.get("/admin/api/signals/optimisations").json()["adoptions"]
+    assert (change["adopted_by"], change["note"], change["run_id"], change["window"]) == (
+        "Dana", "steadier exits", run_id, window.index,
+    )  # fmt: skip
+    assert change["previous_params"] == StrategyParams().model_dump(mode="json")
+    back = {"defaults": True, "adopted_by": "Dana"}
+    assert client.post("/admin/api/signals/adoptions", json=back, headers={"X-CSRF-Token": token}).status_code == 201
+    assert live_params(client.app.state.runtime.sessions, "XAU/USD", "15min") == StrategyParams()
+
+
+def test_an_adoption_without_a_name_or_of_an_unknown_run_is_refused_and_changes_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin
+    run_id = stored_run(client)
+    nameless = client.post("/admin/api/signals/adoptions", json={"run_id": run_id, "window": 0}, headers={"X-CSRF-Token": token})
+    assert nameless.status_code == 422 and nameless.json()["field"] == "adopted_by"
+    unknown = {"run_id": run_id + 99, "window": 0, "adopted_by": "Dana"}
+    assert client.post("/admin/api/signals/adoptions", json=unknown, headers={"X-CSRF-Token": token}).status_code == 404
+    assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
+
+
+def test_adopting_needs_the_csrf_token_and_reading_needs_a_session(app_client: TestClient) -> None:
+    assert app_client.get("/admin/api/signals/optimisations").status_code == 401
+    body = {"defaults": True, "adopted_by": "Mallory"}
+    assert app_client.post("/admin/api/signals/adoptions", json=body).status_code in (401, 403)

@@ -1,0 +1,144 @@
+"""The Signals page's optimisation API: walk-forward reports, the live parameters, adoptions.
+
+- `GET /admin/api/signals/optimisations` → stored walk-forward runs (newest first), the live
+  parameters of XAU/USD 15min and the record of every change to them.
+- `GET /admin/api/signals/optimisations/{id}` → one run's whole report; 404 for an unknown id.
+- `POST /admin/api/signals/optimisations` → 202 with the `optimise-signals` run just started on
+  the configured candles (never a path from the browser); 503 when Prefect or the deployment
+  cannot be reached.
+- `POST /admin/api/signals/adoptions` `{"run_id", "window", "adopted_by", "note"?}` or
+  `{"defaults": true, "adopted_by", "note"?}` → 201 with the recorded change; the set becomes
+  the live one from the next `generate-signals` run. 422 for an incomplete body, 404 for an
+  unknown run or a window that chose nothing.
+
+All need an admin session; the POSTs also the CSRF header (checked before the route runs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from promostack.errors import InvalidInput, NotFound
+from promostack.signals import adoptions
+from promostack.signals.params import StrategyParams
+from webapp.auth import admin_api
+from webapp.context import runtime
+from webapp.routes.admin_json import error, json_body
+
+DEPLOYMENT = "optimise-signals/optimise-signals"
+SYMBOL, INTERVAL = "XAU/USD", "15min"
+
+
+def _adoption_json(change: adoptions.Adoption) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "adopted_at": change.adopted_at.isoformat(),
+        "adopted_by": change.adopted_by,
+        "note": change.note,
+        "run_id": change.walk_forward_run_id,
+        "window": change.window_index,
+        "params": change.params.model_dump(mode="json"),
+        "previous_params": change.previous_params.model_dump(mode="json"),
+    }
+
+
+@admin_api
+async def list_optimisations(request: Request) -> Response:
+    """Stored walk-forward runs, the live parameters and their history of changes."""
+    sessions = runtime(request).sessions
+
+    def load() -> dict[str, Any]:
+        return {
+            "runs": [
+                {**vars(run), "created_at": run.created_at.isoformat()} for run in adoptions.walk_forward_runs(sessions)
+            ],
+            "live": adoptions.live_params(sessions, SYMBOL, INTERVAL).model_dump(mode="json"),
+            "defaults": StrategyParams(symbol=SYMBOL, interval=INTERVAL).model_dump(mode="json"),
+            "adoptions": [_adoption_json(a) for a in adoptions.adoption_history(sessions, SYMBOL, INTERVAL)],
+        }
+
+    return JSONResponse(await run_in_threadpool(load))
+
+
+@admin_api
+async def get_optimisation(request: Request) -> Response:
+    """One run's whole report."""
+    try:
+        run_id = _int(request.path_params["run_id"], "run_id")
+        report = await run_in_threadpool(adoptions.walk_forward_report, runtime(request).sessions, run_id)
+    except (InvalidInput, NotFound) as exc:
+        return _refusal(exc)
+    return JSONResponse({"id": run_id, "report": report.model_dump(mode="json")})
+
+
+@admin_api
+async def start_optimisation(request: Request) -> Response:
+    """202 with the id of the `optimise-signals` run just started on the workers."""
+    try:
+        run = await run_deployment(DEPLOYMENT, timeout=0)
+    except ObjectNotFound:
+        return error(503, f"the {DEPLOYMENT} deployment is not registered: run make run or prefect deploy --all")
+    except (httpx.HTTPError, PrefectHTTPStatusError) as exc:
+        return error(503, f"Prefect is not reachable, so the optimisation was not started ({exc.__class__.__name__})")
+    ui = runtime(request).settings.prefect_ui_url.rstrip("/")
+    return JSONResponse({"flow_run_id": str(run.id), "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202)
+
+
+@admin_api
+async def adopt(request: Request) -> Response:
+    """201 with the recorded change of the live parameters."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        return error(422, "the body must be a JSON object")
+    sessions = runtime(request).sessions
+    adopted_by = str(body.get("adopted_by") or "").strip()
+    if not adopted_by:
+        return error(422, "adopted_by: say who adopts the parameter set", field="adopted_by")
+    note = str(body.get("note") or "")
+
+    def record() -> adoptions.Adoption:
+        if body.get("defaults") is True:
+            defaults = StrategyParams(symbol=SYMBOL, interval=INTERVAL)
+            return adoptions.adopt(sessions, defaults.model_dump(), adopted_by, note or "back to the defaults")
+        run_id, window = _int(body.get("run_id"), "run_id"), _int(body.get("window"), "window")
+        report = adoptions.walk_forward_report(sessions, run_id)
+        chosen = next((w.params for w in report.windows if w.index == window), None)
+        if chosen is None:
+            raise NotFound(f"window {window} of run {run_id} chose no parameter set")
+        return adoptions.adopt(sessions, chosen.model_dump(), adopted_by, note, run_id, window)
+
+    try:
+        change = await run_in_threadpool(record)
+    except (InvalidInput, NotFound) as exc:
+        return _refusal(exc)
+    return JSONResponse(_adoption_json(change), status_code=201)
+
+
+def _refusal(exc: InvalidInput | NotFound) -> Response:
+    """422 or 404 saying why, in the admin API's error dialect."""
+    return error(404 if isinstance(exc, NotFound) else 422, str(exc), field=getattr(exc, "field", None))
+
+
+def _int(value: object, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise InvalidInput(f"{name}: {value!r} is not a whole number") from None
+
+
+def routes() -> list[BaseRoute]:
+    """The Signals page's optimisation routes."""
+    return [
+        Route("/admin/api/signals/optimisations", list_optimisations, methods=["GET"]),
+        Route("/admin/api/signals/optimisations", start_optimisation, methods=["POST"]),
+        Route("/admin/api/signals/optimisations/{run_id}", get_optimisation, methods=["GET"]),
+        Route("/admin/api/signals/adoptions", adopt, methods=["POST"]),
+    ]
