@@ -102,6 +102,20 @@ class Settings(BaseSettings):
     # A generation attempt still pending after this long belonged to a process that died.
     attempt_settle_after_s: int = 300
 
+    # --- broadcasts and channel posts ------------------------------------------------------------
+    # Comma-separated Telegram user ids: they get "send a test to me" and may /post to channels.
+    admin_telegram_ids: str = ""
+    broadcast_rate_per_s: float = 25.0  # per bot token, shared by every process (Telegram ~30/s)
+    broadcast_paid_rate_per_s: float = 500.0  # broadcasts sent with allow_paid_broadcast
+    broadcast_in_flight: int = 8  # requests one broadcast run keeps open at once
+    # A send unanswered after this long is `unknown` (it may have arrived): never re-sent by itself.
+    broadcast_read_timeout_s: float = 10.0
+
+    @property
+    def admin_chat_ids(self) -> list[int]:
+        """`ADMIN_TELEGRAM_IDS` as numbers (anything that is not a number is ignored)."""
+        return [int(part) for part in self.admin_telegram_ids.replace(" ", "").split(",") if part.lstrip("-").isdigit()]
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL: `DATABASE_URL`, else Postgres from `DB_*`, else SQLite under var/."""

@@ -1,6 +1,6 @@
 """The `optimise-signals` flow end to end: a CSV of candles in, windows optimised in worker
 processes, the report stored for the dashboard and shown as Prefect artifacts; the live
-parameters untouched until an admin adopts a set, which is recorded."""
+parameters untouched (adopting a set is tested through the dashboard's API, test_admin_signals)."""
 
 from __future__ import annotations
 
@@ -48,20 +48,6 @@ def test_optimise_stores_a_report_per_run_and_leaves_the_live_parameters_alone(
             return {a.key for a in await client.read_artifacts() if a.key}
 
     assert {"optimise-signals-report", "optimise-signals-equity"} <= asyncio.run(artifact_keys())
-
-
-def test_adopting_a_windows_choice_makes_it_live_and_records_who_from_what(
-    runtime: Runtime, prefect_harness: None, candles_csv: Path
-) -> None:
-    summary = optimise_signals(csv=str(candles_csv), **SMALL)
-    chosen = walk_forward_report(runtime.sessions, summary.run_id).latest_params
-    assert chosen is not None
-    adopt(runtime.sessions, chosen.model_dump(), adopted_by="ops@example.com", note="Q3 review",
-          walk_forward_run_id=summary.run_id, window_index=2)  # fmt: skip
-    assert live_params(runtime.sessions, "XAU/USD", "15min") == chosen
-    [change] = adoption_history(runtime.sessions, "XAU/USD", "15min")
-    assert (change.adopted_by, change.note, change.walk_forward_run_id) == ("ops@example.com", "Q3 review", summary.run_id)
-    assert change.previous_params == StrategyParams() and change.params == chosen
 
 
 def test_adopting_an_invalid_set_says_why_and_changes_nothing(runtime: Runtime) -> None:
