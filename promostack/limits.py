@@ -11,6 +11,7 @@ pacing (a per-second window per bot token). Redis when `REDIS_URL` is set, else 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import random
@@ -134,3 +135,21 @@ class RedisLimiter:
 def build_limiter(redis_url: str | None, sessions: sessionmaker[Session]) -> RateLimiter:
     """Redis counters when `redis_url` is given, else database counters on `sessions`."""
     return RedisLimiter(redis_url) if redis_url else DatabaseLimiter(sessions)
+
+
+async def acquire(limiter: RateLimiter, key: str, limit: Limit, *, jitter_s: float = 0.02) -> float:
+    """The seconds waited until one hit of `key` was allowed, waiting out each refusal.
+
+    For pacing (Telegram sends per bot token): a refused hit waits until its window ends, plus a
+    little jitter so the waiters of every process do not all knock in the same millisecond.
+    The hit itself runs in a thread (the limiter is a blocking Redis or database round trip).
+    `DependencyError` when the limiter's store fails.
+    """
+    waited = 0.0
+    while True:
+        verdict = await asyncio.to_thread(limiter.hit, key, limit)
+        if verdict.allowed:
+            return waited
+        pause = verdict.retry_after_s + random.uniform(0, jitter_s)
+        await asyncio.sleep(pause)
+        waited += pause

@@ -37,6 +37,14 @@ The API:
 - `.block_chat(chat_id)` / `.unblock_chat(chat_id)`: every send to that chat answers 403
   "Forbidden: bot was blocked by the user". `.forget_chat(chat_id)`: 400 "Bad Request: chat not
   found".
+- `.deactivate_chat(chat_id)`: sends answer 403 "Forbidden: user is deactivated" (a deleted account).
+- `.flood_randomly(probability, retry_after=1, seed=None)`: each send is answered 429 with
+  `retry_after` with that probability (Telegram's flood control, at random moments).
+- `.stall_next(method, seconds, times=1)`: the next `times` calls of `method` are carried out (the
+  message is sent) but answered only after `seconds` — a client with a shorter read time-out never
+  learns that it arrived.
+- `.set_member(chat_id, status)`: what `getChatMember` says about anyone in that chat
+  (`administrator`, `member`, `left`...; `member` when not set; 400 "chat not found" for a forgotten chat).
 - `.hold(method)`: calls of `method` wait unanswered until the returned `threading.Event` is set
   (to catch the code under test mid-request); `.wait_until_held(method)` returns once one arrived.
 - `.add_listener(fn)`: `fn(call)` runs in the server's thread after each answered call (benchmarks
@@ -49,7 +57,7 @@ The API:
 Methods answered: getMe, logOut, close, setWebhook, deleteWebhook, getWebhookInfo, getUpdates,
 sendMessage, sendPhoto, sendDocument, sendMediaGroup, editMessageText, editMessageCaption,
 editMessageReplyMarkup, deleteMessage, answerCallbackQuery, sendChatAction, setMyCommands,
-deleteMyCommands, getMyCommands, getChat. Any other method is a 404 "Not Found", as Telegram does.
+deleteMyCommands, getMyCommands, getChat, getChatMember. Any other method is a 404 "Not Found", as Telegram does.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ import email.policy
 import io
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -101,10 +110,12 @@ SEND_METHODS = frozenset(
         "editMessageReplyMarkup",
         "deleteMessage",
         "getChat",
+        "getChatMember",
     }
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
+DEACTIVATED = "Forbidden: user is deactivated"
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,11 @@ class _State:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)
+    deactivated: set[str] = field(default_factory=set)
+    members: dict[str, str] = field(default_factory=dict)
+    stalls: dict[str, list[float]] = field(default_factory=dict)
+    flood_probability: float = 0.0
+    flood_retry_after: int = 1
     updates: list[dict[str, Any]] = field(default_factory=list)
     listeners: list[Callable[[BotApiCall], None]] = field(default_factory=list)
     holds: dict[str, threading.Event] = field(default_factory=dict)
@@ -167,6 +183,7 @@ class FakeBotApi:
         self._state = _State()
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
+        self._random = random.Random()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -286,6 +303,28 @@ class FakeBotApi:
         with self._cond:
             self._state.blocked.discard(str(chat_id))
 
+    def deactivate_chat(self, chat_id: int | str) -> None:
+        """Answer every send to `chat_id` with 403 'user is deactivated'."""
+        with self._cond:
+            self._state.deactivated.add(str(chat_id))
+
+    def flood_randomly(self, probability: float, retry_after: int = 1, seed: int | None = None) -> None:
+        """Answer each send with a 429 (`retry_after`) with this probability (0 turns it off)."""
+        with self._cond:
+            self._state.flood_probability = probability
+            self._state.flood_retry_after = retry_after
+            self._random = random.Random(seed)
+
+    def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method` but answer each only after `seconds`."""
+        with self._cond:
+            self._state.stalls.setdefault(method, []).extend([seconds] * times)
+
+    def set_member(self, chat_id: int | str, status: str) -> None:
+        """What getChatMember answers for members of `chat_id` (administrator, member, left...)."""
+        with self._cond:
+            self._state.members[str(chat_id)] = status
+
     def forget_chat(self, chat_id: int | str) -> None:
         """Answer every send to `chat_id` with 400 'chat not found'."""
         with self._cond:
@@ -331,6 +370,11 @@ class FakeBotApi:
             listeners = list(self._state.listeners)
         for listener in listeners:
             listener(call)
+        with self._cond:
+            stalls = self._state.stalls.get(method) if status == 200 else None
+            stall = stalls.pop(0) if stalls else 0.0
+        if stall:
+            time.sleep(stall)  # done and recorded, but the answer comes too late for the client
         return status, body
 
     def _injected_failure(self, method: str, params: dict[str, Any]) -> BotApiError | None:
@@ -347,6 +391,15 @@ class FakeBotApi:
                 return BotApiError(403, BLOCKED)
             if method in SEND_METHODS and chat in self._state.unknown:
                 return BotApiError(400, CHAT_NOT_FOUND)
+            if method in SEND_METHODS and chat in self._state.deactivated:
+                return BotApiError(403, DEACTIVATED)
+            if (
+                method.startswith("send")
+                and self._state.flood_probability
+                and self._random.random() < self._state.flood_probability
+            ):
+                retry = self._state.flood_retry_after
+                return BotApiError(429, f"Too Many Requests: retry after {retry}", retry)
         return None
 
     def _result(self, token: str, method: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -361,6 +414,7 @@ class FakeBotApi:
             "deleteMyCommands": lambda: True,
             "getMyCommands": lambda: [],
             "getChat": lambda: _chat(params["chat_id"]) | {"accent_color_id": 0, "max_reaction_count": 11},
+            "getChatMember": lambda: self._chat_member(token, params),
         }
         if method in simple:
             return simple[method]()
@@ -394,6 +448,23 @@ class FakeBotApi:
         if method in {"editMessageCaption", "editMessageReplyMarkup"}:
             return self._message(token, params)
         raise BotApiError(404, "Not Found")
+
+    def _chat_member(self, token: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._cond:
+            status = self._state.members.get(str(params.get("chat_id")), "member")
+        user_id = int(params.get("user_id") or 0)
+        user = _bot_user(token) if user_id == _bot_user(token)["id"] else {"id": user_id, "is_bot": False, "first_name": "User"}
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "administrator":
+            member |= {
+                "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True, "can_delete_messages": True,
+                "can_manage_video_chats": False, "can_restrict_members": False, "can_promote_members": False,
+                "can_change_info": False, "can_invite_users": True, "can_post_stories": False,
+                "can_edit_stories": False, "can_delete_stories": False, "can_post_messages": True,
+            }
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     def _set_webhook(self, token: str, params: dict[str, Any]) -> bool:
         url = str(params.get("url", ""))
@@ -483,7 +554,10 @@ def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
                 self._send(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {err}"})
                 return
             status, answer = api._answer(token, method, params, files)
-            self._send(status, answer)
+            try:
+                self._send(status, answer)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a read time-out): as with Telegram, it is done
 
 
     return Handler
