@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
 
 import typer
@@ -25,6 +26,7 @@ from telegram.ext import Application
 from bots.application import build_application
 from bots.background import drain_background
 from bots.registry import BotEntry, all_bots, enabled_bots, webhook_secret
+from flows.render_promo import settling_stale_attempts
 from cli.output import Column, error_console, json_option, print_list
 from promostack.config import Settings, get_settings
 from promostack.runtime import build_runtime, install_runtime
@@ -112,9 +114,11 @@ async def poll(settings: Settings, bots: list[BotEntry], stop: asyncio.Event) ->
     """Nothing; runs `bots` with long polling until `stop` is set (their webhooks are removed)."""
     runtime = build_runtime(settings)
     started: list[Application] = []
+    stack = AsyncExitStack()
     # The handlers reach the runtime through bot_data; flows they start find it installed.
     with install_runtime(runtime):
         try:
+            await stack.enter_async_context(settling_stale_attempts(runtime))
             for entry in bots:
                 application = build_application(runtime, entry, polling=True)
                 await application.initialize()
@@ -132,6 +136,7 @@ async def poll(settings: Settings, bots: list[BotEntry], stop: asyncio.Event) ->
                     await application.stop()
                 await drain_background(application)
                 await application.shutdown()
+            await stack.aclose()
             runtime.close()
 
 

@@ -23,12 +23,14 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from prefect import flow
 
 from promostack.coupons import normalise_code
-from promostack.db.generations import Status, record_generation
+from promostack.db.generations import SettleReport, Status, record_generation, settle_stale_attempts
 from promostack.errors import DeliveryUnknown, RateLimited
 from promostack.limits import Limit
 from promostack.promo import (
@@ -131,6 +133,36 @@ async def record_refusal(
     """Nothing; records an attempt refused before any step ran (a missing code, an impossible slug)."""
     record = refusal_record(channel, user_ref, template_slug, coupon_code, problem, event_id)
     await asyncio.to_thread(record_generation, runtime.sessions, record)
+
+
+async def settle_stale(runtime: Runtime) -> SettleReport:
+    """What was settled of the attempts left pending longer than `ATTEMPT_SETTLE_AFTER_S`: their
+    process died between recording and settling them (see `promostack.db.generations`)."""
+    older_than = timedelta(seconds=runtime.settings.attempt_settle_after_s)
+    return await asyncio.to_thread(settle_stale_attempts, runtime.sessions, runtime.store, older_than)
+
+
+@asynccontextmanager
+async def settling_stale_attempts(runtime: Runtime, every_s: float = 60.0) -> AsyncIterator[None]:
+    """Settles stale attempts at once and then every `every_s` seconds while the block runs (the
+    web app and the polling bot run inside it), so a crash's attempts are settled once they are
+    old enough, whichever process starts next."""
+
+    async def sweep() -> None:
+        while True:
+            try:
+                await settle_stale(runtime)
+            except Exception:  # the database may be down for a while: try again next round
+                log.warning("could not settle stale generation attempts", exc_info=True)
+            await asyncio.sleep(every_s)
+
+    sweeper = asyncio.get_running_loop().create_task(sweep())
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with suppress(asyncio.CancelledError):
+            await sweeper
 
 
 @flow(name="render-promo", persist_result=False)

@@ -8,13 +8,20 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from starlette.applications import Starlette
 
 from bots.lifecycle import running_bots
+from flows.render_promo import settling_stale_attempts
 from webapp.auth import admin_auth
+
+def stale_attempts(app: Starlette) -> AbstractAsyncContextManager[None]:
+    """Generation attempts a dead process left pending are settled while the app runs."""
+    return settling_stale_attempts(app.state.runtime)
+
 
 # Each hook gets the app (with `app.state.runtime` built) and runs for the app's lifetime.
 LifespanHook = Callable[[Starlette], AbstractAsyncContextManager[None]]
 HOOKS: list[LifespanHook] = [
     admin_auth,  # the admin password hash and the log-in limiter
     running_bots,  # the Telegram bots: started here, served by webapp/routes/telegram.py
+    stale_attempts,  # promos a crash left unsettled: settled from storage, else marked unknown
 ]
 
 
