@@ -8,17 +8,15 @@ Variants, measured in the same run on the same fake server and the same uvicorn 
 - `bare`: a bare python-telegram-bot handler behind a bare Starlette webhook that calls the same
   render (same template, same code, PNG) and sends the photo — no flow, no database, no validation,
   no rate limiter. This is the baseline.
-- `flow`: the real web app and promo bot as configured by default: secret check, user touched in
-  the database, the `render_promo` flow (coupon validated, template loaded, rendered, generation
-  event recorded), then the photo.
-- `direct`: the same bot in direct mode: the same steps without Prefect (`make_promo`), the photo,
-  then a finished render-promo flow run recorded in the background.
+- `promo`: the real web app and promo bot: secret check, user touched in the database, the promo
+  step list (`flows.render_promo.make_promo`: per-user quota counted, attempt recorded while the
+  coupon is validated and the template loaded, rendered, photo sent, attempt settled, Prefect
+  event emitted to the Prefect API).
 
 For each: 200 commands one at a time, then 200 with 20 in flight (each command from its own user,
-as 20 concurrent users would send them). Prints p50/p95 ms, `ratio: X` (the default mode's p50 /
-bare p50, one at a time; `ratio_<other mode>` too), and the error count with 20 concurrent users.
-It also times the flow against the plain `make_promo` function in-process, to show Prefect's
-per-run cost on its own.
+as 20 concurrent users would send them). Prints p50/p95 ms, `ratio: X` (promo p50 / bare p50, one
+at a time), `ratio_20_users: X` (the same with 20 in flight) and `errors_20_users:`. It also times
+the `render-promo` flow against the plain `make_promo` in-process, to show Prefect's per-run cost.
 
 Run: `.venv/bin/python bench/bot_latency.py [--commands 200] [--concurrency 20]`.
 """
@@ -51,7 +49,6 @@ from starlette.routing import Route  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, CommandHandler, ContextTypes  # noqa: E402
 
-from bots.promo import RENDER_MODE, RENDER_MODE_KEY  # noqa: E402
 from bots.registry import find_bot, webhook_secret  # noqa: E402
 from promostack.config import Settings  # noqa: E402
 from promostack.coupons import LocalRegistry  # noqa: E402
@@ -191,8 +188,8 @@ async def drive(
 
 async def flow_overhead(settings: Settings, rounds: int) -> tuple[float, float]:
     """Median ms of the render_promo flow and of the plain make_promo, same request, in-process."""
-    from flows.render_promo import render_promo
-    from promostack.promo import PromoRequest, make_promo
+    from flows.render_promo import make_promo, render_promo
+    from promostack.promo import PromoRequest
     from promostack.runtime import build_runtime, install_runtime
 
     runtime = build_runtime(settings)
@@ -241,23 +238,18 @@ def prepare(data_dir: Path, api: FakeBotApi, database_url: str | None) -> Settin
 async def measure(settings: Settings, api: FakeBotApi, commands: int, concurrency: int) -> dict[str, Run]:
     """Each variant's runs, one at a time and concurrently, interleaved on the same fake Bot API.
 
-    All three apps run at once and take turns (command by command one at a time, batch by batch
+    Both apps run at once and take turns (command by command one at a time, batch by batch
     concurrently), so a change in the machine's load during the run hits every variant alike.
     """
     from webapp.app import create_app
 
     secret = webhook_secret(settings, find_bot(settings, "promo"))
-    apps = {"bare": bare_app(settings), "flow": create_app(settings), "direct": create_app(settings)}
-    keys = {"bare": "", "flow": secret, "direct": secret}
+    apps = {"bare": bare_app(settings), "promo": create_app(settings)}
+    keys = {"bare": "", "promo": secret}
     results = {f"{name}/{c}": Run() for c in (1, concurrency) for name in apps}
     users = iter(range(1_000_000, 10_000_000))
-    with serve(apps["bare"]) as bare, serve(apps["flow"]) as flow, serve(apps["direct"]) as direct:
-        apps["direct"].state.bots["promo"].application.bot_data[RENDER_MODE_KEY] = "direct"
-        apps["flow"].state.bots["promo"].application.bot_data[RENDER_MODE_KEY] = "flow"
-        urls = {
-            name: base + "/telegram/promo/webhook"
-            for name, base in (("bare", bare), ("flow", flow), ("direct", direct))
-        }
+    with serve(apps["bare"]) as bare, serve(apps["promo"]) as promo:
+        urls = {name: base + "/telegram/promo/webhook" for name, base in (("bare", bare), ("promo", promo))}
 
         async def turn(name: str, count: int, in_flight: int, into: Run | None) -> None:
             run = await drive(api, urls[name], keys[name], count, in_flight, users)
@@ -267,14 +259,15 @@ async def measure(settings: Settings, api: FakeBotApi, commands: int, concurrenc
                 into.failures += run.failures
 
         order = list(apps)
-        for name in order:  # warm-up: imports, caches, the first flow run
+        n = len(order)
+        for name in order:  # warm-up: imports, caches, connections
             await turn(name, 10, 1, None)
         for i in range(commands):
-            for name in order[i % 3 :] + order[: i % 3]:
+            for name in order[i % n :] + order[: i % n]:
                 await turn(name, 1, 1, results[f"{name}/1"])
         batch = concurrency * 2
         for i in range(0, commands, batch):
-            for name in order[(i // batch) % 3 :] + order[: (i // batch) % 3]:
+            for name in order[(i // batch) % n :] + order[: (i // batch) % n]:
                 await turn(name, min(batch, commands - i), concurrency, results[f"{name}/{concurrency}"])
     return results
 
@@ -311,21 +304,14 @@ def main() -> None:
         f"Prefect overhead {flow_ms - plain_ms:.1f} ms per run"
     )
     c = args.concurrency
-    for mode in ("flow", "direct"):
-        ratio = results[f"{mode}/1"].p(0.5) / results["bare/1"].p(0.5)
-        ratio_c = results[f"{mode}/{c}"].p(0.5) / results[f"bare/{c}"].p(0.5)
-        marker = "ratio" if mode == RENDER_MODE else f"ratio_{mode}"
-        print(
-            f"{marker}: {ratio:.2f}   ({mode} mode; target <= 1.5; with {c} concurrent users: {ratio_c:.2f})"
-        )
+    ratio = results["promo/1"].p(0.5) / results["bare/1"].p(0.5)
+    ratio_c = results[f"promo/{c}"].p(0.5) / results[f"bare/{c}"].p(0.5)
+    print(f"ratio: {ratio:.2f}   (promo p50 / bare p50, one command at a time; target <= 1.5)")
+    print(f"ratio_{c}_users: {ratio_c:.2f}   (the same with {c} commands in flight; target <= 1.5)")
     for name, run in results.items():
         if run.failures:
             print(f"{name} failures: {sorted(set(run.failures))}")
-    other = "direct" if RENDER_MODE == "flow" else "flow"
-    print(
-        f"errors with {c} concurrent users: {results[f'{RENDER_MODE}/{c}'].errors} "
-        f"({RENDER_MODE} mode; target 0; {other} mode {results[f'{other}/{c}'].errors})"
-    )
+    print(f"errors_{c}_users: {results[f'promo/{c}'].errors}   (target 0)")
 
 
 @contextmanager
