@@ -36,6 +36,8 @@ from tasks.retries import retry_on_dependency_error
 CLOSE_POST_MAX_AGE = timedelta(hours=24)
 
 _NO_CACHE = {"cache_policy": NO_CACHE, "persist_result": False}
+#: Tasks whose only dependency is the database: a lost connection is retried twice.
+_DATABASE_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": retry_on_dependency_error, **_NO_CACHE}
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-arg]
@@ -99,26 +101,14 @@ def database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-@task(
-    name="load-live-params",
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=retry_on_dependency_error,
-    **_NO_CACHE,
-)
+@task(name="load-live-params", **_DATABASE_RETRIES)
 @database_errors_are_dependency_errors
 def load_live_params(symbol: str, interval: str) -> StrategyParams:
     """The parameters an admin last adopted for `symbol`/`interval` (the defaults if none)."""
     return adoptions.live_params(current_runtime().sessions, symbol, interval)
 
 
-@task(
-    name="settle-open-signals",
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=retry_on_dependency_error,
-    **_NO_CACHE,
-)
+@task(name="settle-open-signals", **_DATABASE_RETRIES)
 @database_errors_are_dependency_errors
 async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> list[int]:
     """Ids of the open signals of `params.symbol` these candles closed (each closed exactly once)."""
@@ -144,13 +134,7 @@ async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> 
     return closed
 
 
-@task(
-    name="record-new-signal",
-    retries=2,
-    retry_delay_seconds=[1, 5],
-    retry_condition_fn=retry_on_dependency_error,
-    **_NO_CACHE,
-)
+@task(name="record-new-signal", **_DATABASE_RETRIES)
 @database_errors_are_dependency_errors
 async def record_new_signal(candles: pd.DataFrame, source: str, params: StrategyParams) -> int | None:
     """The id of the signal raised on the newest candle, or None (no signal, or already recorded)."""
