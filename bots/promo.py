@@ -39,6 +39,7 @@ from promostack.limits import Limit
 from promostack.promo import PromoRequest, PromoResult
 from promostack.render import RenderError
 from promostack.runtime import Runtime
+from promostack.templates.schema import SLUG_RE
 from promostack.templates.store import TemplateNotFound, TemplateStore
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         _bot_id(context),
         tg_update.update_id if tg_update else None,
         user.id if user else None,
-        text,
+        (text or "")[:200],  # a user's words, cut: the log is not theirs to fill
         exc_info=error,
     )
     chat = tg_update.effective_chat if tg_update else None
@@ -230,14 +231,14 @@ async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: 
     # The update is the work's identity: a re-delivered update lands on the same event.
     event_id = derived_event_id(CHANNEL, bot_id, update.update_id)
     try:
-        request = PromoRequest(
-            template_slug=slug, coupon_code=code, channel=CHANNEL, user_ref=str(user.id), bot_id=bot_id,
-            event_id=event_id,
+        request = PromoRequest(  # a slug that can never exist is refused here, as an empty one is
+            template_slug=slug if SLUG_RE.fullmatch(slug) else "", coupon_code=code, channel=CHANNEL,
+            user_ref=str(user.id), bot_id=bot_id, event_id=event_id,
         )
     except ValueError:
-        # The request model refuses a slug that can never exist: same answer as an unknown one.
+        # A slug that can never exist gets the answer an unknown one gets, never the apology.
         await _refuse(update, context, slug[:64], code, f"unknown template {slug[:64]!r}")
-        await context.bot.send_message(chat.id, say.unknown_template(slug), parse_mode=ParseMode.HTML)
+        await _no_such_design(context, chat.id, slug)
         return
 
     async def send_photo(result: PromoResult) -> None:
@@ -257,6 +258,11 @@ async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: 
     except DeliveryUnknown:
         # The photo may well have arrived: an apology or a second photo would be wrong.
         log.warning("photo for update %s: delivery unknown (settled as unknown)", update.update_id)
+
+
+async def _no_such_design(context: ContextTypes.DEFAULT_TYPE, chat_id: int, slug: str) -> None:
+    slugs = [d.slug for d in await asyncio.to_thread(_templates(context).visible, "telegram")]
+    await context.bot.send_message(chat_id, say.unknown_template(slug, slugs), parse_mode=ParseMode.HTML)
 
 
 async def _refuse(

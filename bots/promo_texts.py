@@ -75,15 +75,20 @@ def preview_caption(name: str, slug: str) -> str:
     return f"{name}\nSend /promo CODE {slug} to use it."
 
 
-def unknown_template(slug: str) -> str:
-    """The answer for a design that does not exist."""
-    return f"There's no design called <code>{html.escape(slug[:64])}</code>. Send /templates for the list."
+def unknown_template(slug: str, slugs: list[str] | None = None) -> str:
+    """The answer for a design that does not exist (naming the designs there are, when given)."""
+    there = f"There's no design called <code>{html.escape(slug[:64])}</code>."
+    if slugs:
+        names = ", ".join(f"<code>{s}</code>" for s in slugs)
+        return f"{there} The designs are: {names}. Send /templates to see them."
+    return f"{there} Send /templates for the list."
 
 
 def why_not(error: Exception, code: str, slug: str) -> str:
     """The friendly sentence for an error the user caused (or an outage they should wait out)."""
     if isinstance(error, InvalidCoupon):
-        return f"Sorry, <code>{html.escape(code)}</code> can't be used: {html.escape(str(error))}"
+        # The same words for every invalid code (see InvalidCoupon): no telling which codes exist.
+        return f"Sorry, <code>{html.escape(code)}</code> can't be used: {html.escape(error.user_message)}"
     if isinstance(error, TemplateNotFound):
         return unknown_template(slug)
     if isinstance(error, CouponServiceUnavailable):

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     promo_limit_window_s: int = 60
     render_limit_per_ip: int = 30  # POST /api/render per client address per window (0: no limit)
     render_limit_window_s: int = 60
+    coupon_check_limit_per_ip: int = 30  # POST /api/coupons/validate per client address per window (0: no limit)
+    coupon_check_limit_window_s: int = 60
     # A generation attempt still pending after this long belonged to a process that died.
     attempt_settle_after_s: int = 300
 

@@ -22,6 +22,7 @@ from promostack.config import Settings, get_settings
 from promostack.coupons import CouponValidator, build_validator
 from promostack.db.engine import make_engine, make_session_factory
 from promostack.limits import RateLimiter, build_limiter
+from promostack.marks import Marks, build_marks
 from promostack.storage import ObjectStore, build_store
 from promostack.templates.store import TemplateStore
 
@@ -51,6 +52,11 @@ class Runtime:
     def limiter(self) -> RateLimiter:
         """The rate limiter every process shares: Redis when `REDIS_URL` is set, else the database."""
         return build_limiter(self.settings.redis_url, self.sessions)
+
+    @cached_property
+    def marks(self) -> Marks:
+        """One-time marks every process shares (handled updates, ended sessions): beside the limits."""
+        return build_marks(self.settings.redis_url, self.sessions)
 
     def close(self) -> None:
         """Release the database pool."""

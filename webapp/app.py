@@ -13,6 +13,7 @@ from promostack.config import Settings, get_settings
 from webapp import security
 from promostack.runtime import build_runtime, install_runtime
 from webapp.lifecycle import run_hooks
+from webapp.errors import exception_handlers
 from webapp.rendering import STATIC_DIR
 from webapp.routes import admin, admin_revenue, api, public, stripe_webhook, telegram
 from webapp.routes import admin_campaigns, campaigns
@@ -47,7 +48,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *stripe_webhook.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
-    return Starlette(routes=routes, middleware=security.middleware(settings), lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        middleware=security.middleware(settings),
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
 
 
 app = create_app()

@@ -1,9 +1,11 @@
 """Middleware: security headers on every response, signed session cookies, CSRF on the admin.
 
-Outermost first: `SecurityHeaders` (so even a 403 from the CSRF check carries the headers),
+Outermost first: `SecurityHeaders` (so even a 403 from the CSRF check carries the headers; every
+answer under `/admin` — pages, JSON, the log-in page — also gets `Cache-Control: no-store`),
 Starlette's `SessionMiddleware` (a stateless HMAC-signed cookie; a forged or tampered cookie is
 just an empty session), then `CSRFProtect`, which refuses any state-changing request under
-`/admin` whose token does not match the one kept in the session.
+`/admin` whose token does not match the one kept in the session. Its refusals use the app's one
+error dialect (`webapp.errors`) and the one body reader (`webapp.bodies`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promostack.config import Settings
+from webapp.bodies import read_receive, replay
+from webapp.errors import WebError, error_body, wants_html
 
 SESSION_COOKIE = "promostack_session"
 CSRF_SESSION_KEY = "csrf"
@@ -128,6 +132,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        private = _under(scope["path"], CSRF_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -135,6 +140,9 @@ class SecurityHeaders:
                 for name, value in self.headers.items():
                     if name not in headers:
                         headers[name] = value
+                # Admin answers hold what only the admin may see: no cache (shared or not) keeps them.
+                if private and "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -184,58 +192,30 @@ class CSRFProtect:
         if sent is None and connection.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"
         ):
-            body = await _read_body(receive, MAX_FORM_BYTES)
-            if body is None:
-                await _refuse(scope, 413, "the form is too large")(scope, receive, send)
+            try:
+                body = await read_receive(receive, connection.headers.get("content-length"), MAX_FORM_BYTES)
+            except WebError as exc:
+                await _refuse(scope, exc)(scope, receive, send)
                 return
             sent = (parse_qs(body.decode("latin-1")).get(CSRF_FIELD) or [None])[0]
         if not (isinstance(expected, str) and sent and hmac.compare_digest(expected, sent)):
-            reason = "the CSRF token is missing" if not sent else "the CSRF token does not match this session"
-            await _refuse(scope, 403, f"{reason}: reload the page and try again")(scope, receive, send)
+            reason = "The CSRF token is missing" if not sent else "The CSRF token does not match this session"
+            refusal = WebError(403, f"{reason}: reload the page and try again.", kind="csrf_refused")
+            await _refuse(scope, refusal)(scope, receive, send)
             return
-        await self.app(scope, receive if body is None else _replay(body), send)
+        await self.app(scope, receive if body is None else replay(body), send)
 
 
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None when it is longer than `limit`."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    """A `receive` that hands the already-read body to the app once, then waits for disconnect."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
-def _refuse(scope: Scope, status: int, message: str) -> Response:
-    if scope["path"].startswith(CSRF_PREFIX + "/api/"):
-        return JSONResponse({"error": message}, status_code=status)
-    return PlainTextResponse(message, status_code=status)
+def _refuse(scope: Scope, refusal: WebError) -> Response:
+    """The refusal in the app's dialect; a browser's form gets the sentence as text (this runs
+    before routing, where the HTML error page cannot be drawn)."""
+    if wants_html(Request(scope)):
+        return PlainTextResponse(refusal.user_message, status_code=refusal.status)
+    return JSONResponse(error_body(refusal.kind, refusal.user_message, refusal.field), status_code=refusal.status)
 
 
 def middleware(settings: Settings) -> list[Middleware]:

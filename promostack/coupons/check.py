@@ -10,7 +10,7 @@ from promostack.errors import DependencyError, InvalidInput
 
 # Codes are what people type into a checkout: letters, digits, '-' and '_', after trimming and
 # upper-casing. Anything else can never be a valid code, so it is refused before any lookup.
-CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
+CODE_RE = re.compile(r"\A[A-Z0-9][A-Z0-9_-]{0,63}\Z")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,14 @@ class CouponCheck:
     reason: str
     discount: float | None = None
 
+    def public(self) -> CouponCheck:
+        """The verdict as a stranger may see it: an invalid code is just invalid, never "unknown" as
+        opposed to "expired" or "used up" (that would tell which codes exist). Malformed codes keep
+        their reason: it is about the typing, not about our list."""
+        if self.valid or malformed(self.code) is not None:
+            return self
+        return CouponCheck(False, self.code, not_valid_sentence(self.code))
+
 
 class CouponValidator(Protocol):
     """Anything that can judge a code (the local registry, the FunderPro client)."""
@@ -32,15 +40,35 @@ class CouponValidator(Protocol):
 
 
 class InvalidCoupon(InvalidInput):
-    """A promo was asked for a code that is not valid; the message is the validator's reason."""
+    """A promo was asked for a code that is not valid; the message is the validator's reason (kept
+    for the admin's records), the user's sentence is the same for every invalid code."""
+
+    field = "code"
 
     def __init__(self, check: CouponCheck) -> None:
         super().__init__(check.reason)
         self.check = check
 
+    @property
+    def user_message(self) -> str:
+        """The sentence an anonymous caller gets (see `CouponCheck.public`)."""
+        return self.check.public().reason
+
 
 class CouponServiceUnavailable(DependencyError):
     """The coupon service could not answer (down, slow, or talking nonsense): retry later."""
+
+    kind = "coupon_service_unavailable"
+
+    @property
+    def user_message(self) -> str:
+        """The outage sentence (the cause goes to the log, not to the caller)."""
+        return "Coupon validation is unavailable right now; please try again in a minute."
+
+
+def not_valid_sentence(code: str) -> str:
+    """What every caller hears about an invalid code, whatever made it invalid."""
+    return f"{code} is not a valid coupon code."
 
 
 def normalise_code(code: str) -> str:

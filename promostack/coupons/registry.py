@@ -21,6 +21,9 @@ from promostack.errors import InvalidInput, NotFound
 class CouponExists(InvalidInput):
     """The registry already has that code."""
 
+    status = 409
+    field = "code"
+
 
 class CouponNotFound(NotFound):
     """The registry has no such code."""

@@ -11,7 +11,7 @@ from promostack.errors import DependencyError, NotFound
 
 # Keys are slash-separated segments of safe characters: no "..", no leading slash, no
 # backslashes or control characters, so a key can never escape a local root or surprise a URL.
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$")
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._=-]{0,127}")
 
 
 class StorageError(DependencyError):
@@ -34,7 +34,7 @@ class ObjectInfo:
 def check_key(key: str) -> str:
     """The key itself when it is safe; otherwise a `StorageError` naming the bad key."""
     segments = key.split("/")
-    if not key or len(key) > 512 or not all(_SEGMENT.match(s) and s not in {".", ".."} for s in segments):
+    if not key or len(key) > 512 or not all(_SEGMENT.fullmatch(s) and s not in {".", ".."} for s in segments):
         raise StorageError(f"invalid storage key {key!r}: use letters, digits, '.', '_', '-', '=' and '/'")
     if any(".." in s for s in segments):
         raise StorageError(f"invalid storage key {key!r}: '..' is not allowed")

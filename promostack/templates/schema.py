@@ -12,35 +12,38 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-AREA_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-FONT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Anchored with \Z, not $: `$` also matches before a trailing newline ("#ffffff\n" would pass).
+SLUG_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
+AREA_ID_RE = re.compile(r"\A[a-z][a-z0-9_]{0,31}\Z")
+COLOR_RE = re.compile(r"\A#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\Z")
+FONT_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 
 MAX_TEMPLATE_SIDE = 4096
+# The most characters any text area takes (its `max_chars` is at most this).
+MAX_TEXT_CHARS = 500
 
 
 def check_slug(value: str) -> str:
     """`value` when it is a safe slug (lower-case letters, digits, inner hyphens, ≤ 64 chars)."""
-    if not SLUG_RE.match(value):
+    if not SLUG_RE.fullmatch(value):
         raise ValueError("a slug is 1-64 lower-case letters, digits and inner hyphens, like 'black-friday'")
     return value
 
 
 def _check_color(value: str) -> str:
-    if not COLOR_RE.match(value):
+    if not COLOR_RE.fullmatch(value):
         raise ValueError("a colour is #RRGGBB or #RRGGBBAA")
     return value.lower()
 
 
 def _check_area_id(value: str) -> str:
-    if not AREA_ID_RE.match(value):
+    if not AREA_ID_RE.fullmatch(value):
         raise ValueError("an area id is a lower-case letter then letters, digits or '_', like 'code'")
     return value
 
 
 def _check_font(value: str) -> str:
-    if not FONT_RE.match(value):
+    if not FONT_RE.fullmatch(value):
         raise ValueError("a font is named by its file stem, like 'Anton-Regular'")
     return value
 
@@ -90,7 +93,7 @@ class TextArea(_Model):
     max_lines: int = Field(default=3, ge=1, le=20)
     line_spacing: float = Field(default=1.15, ge=0.8, le=3.0)
     uppercase: bool = False
-    max_chars: int = Field(default=120, ge=1, le=500)
+    max_chars: int = Field(default=120, ge=1, le=MAX_TEXT_CHARS)
     stroke_width: int = Field(default=0, ge=0, le=40)
     stroke_color: Color = "#000000"
     shadow: Shadow | None = None

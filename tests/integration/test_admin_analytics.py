@@ -44,9 +44,9 @@ def test_tables_download_as_csv(admin, db_url) -> None:
 def test_a_bad_range_or_page_is_refused_with_the_reason(admin) -> None:
     client, _ = admin
     answer = client.get("/admin/api/analytics/kpis?range=forever")
-    assert answer.status_code == 422 and "range" in answer.json()["error"]
+    assert answer.status_code == 422 and "range" in answer.json()["message"]
     answer = client.get("/admin/api/analytics/coupons?range=7d&page=abc")
-    assert answer.status_code == 422 and "page" in answer.json()["error"]
+    assert answer.status_code == 422 and "page" in answer.json()["message"]
 
 
 def test_views_need_a_session(app_client) -> None:
@@ -57,4 +57,4 @@ def test_refresh_without_prefect_says_why_and_needs_csrf(admin) -> None:
     client, token = admin
     assert client.post("/admin/api/analytics/export").status_code == 403
     answer = client.post("/admin/api/analytics/export", headers={"X-CSRF-Token": token})
-    assert answer.status_code == 503 and "Prefect" in answer.json()["error"]
+    assert answer.status_code == 503 and "Prefect" in answer.json()["message"]

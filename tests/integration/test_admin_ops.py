@@ -53,7 +53,7 @@ def test_bad_coupons_are_refused_with_the_field_and_not_stored(
 ) -> None:
     client, token = admin
     answer = client.post("/admin/api/coupons", json=body, headers={"X-CSRF-Token": token})
-    assert answer.status_code == status and words in answer.json()["error"], answer.text
+    assert answer.status_code == status and words in answer.json()["message"], answer.text
     assert client.get("/admin/api/coupons").json()["coupons"] == []
 
 
@@ -61,7 +61,7 @@ def test_a_duplicate_coupon_is_a_conflict(admin: tuple[TestClient, str]) -> None
     client, token = admin
     client.post("/admin/api/coupons", json={"code": "TWICE"}, headers={"X-CSRF-Token": token})
     again = client.post("/admin/api/coupons", json={"code": "twice"}, headers={"X-CSRF-Token": token})
-    assert again.status_code == 409 and "already exists" in again.json()["error"]
+    assert again.status_code == 409 and "already exists" in again.json()["message"]
 
 
 def test_deactivating_an_unknown_coupon_is_404(admin: tuple[TestClient, str]) -> None:
@@ -119,4 +119,4 @@ def test_flow_runs_says_plainly_when_prefect_is_unreachable(
     with temporary_settings({PREFECT_API_URL: dead}):
         answer = client.get("/admin/api/flow-runs")
     assert answer.status_code == 503
-    assert answer.json()["error"].startswith(f"the Prefect API at {dead} is unreachable")
+    assert answer.json()["message"].startswith(f"the Prefect API at {dead} is unreachable")

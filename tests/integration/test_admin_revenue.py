@@ -100,7 +100,7 @@ def test_configured_filters_hide_other_products_and_refuse_them_by_name(tmp_path
         refused = client.get("/admin/api/revenue?product=prod_b")
     assert [p["id"] for p in data["products"]] == ["prod_a"] and data["filters"]["product_ids"] == ["prod_a"]
     assert {(k["currency"], k["mrr"]) for k in data["kpis"]} >= {("usd", 2000), ("eur", 1000)}
-    assert refused.status_code == 422 and "STRIPE_PRODUCT_IDS" in refused.json()["error"]
+    assert refused.status_code == 422 and "STRIPE_PRODUCT_IDS" in refused.json()["message"]
 
 
 def test_the_revenue_api_needs_a_session(tmp_path: Path, db_url: str, stripe_fake: FakeStripe) -> None:
@@ -115,4 +115,4 @@ def test_reconcile_on_demand_says_when_the_deployment_is_not_registered(
     with client_for(tmp_path, db_url, stripe_fake) as client:
         token = log_in(client)
         answer = client.post("/admin/api/revenue/reconcile", headers={"X-CSRF-Token": token})
-    assert answer.status_code == 503 and "not registered" in answer.json()["error"]
+    assert answer.status_code == 503 and "not registered" in answer.json()["message"]

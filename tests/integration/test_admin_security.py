@@ -45,7 +45,7 @@ def test_admin_pages_have_no_inline_scripts(admin: tuple[TestClient, str]) -> No
 def test_json_post_without_csrf_token_is_refused_and_changes_nothing(admin: tuple[TestClient, str]) -> None:
     client, _ = admin
     answer = client.post("/admin/api/coupons", json={"code": "NOTOKEN"})
-    assert answer.status_code == 403 and "CSRF token is missing" in answer.json()["error"]
+    assert answer.status_code == 403 and "CSRF token is missing" in answer.json()["message"]
     assert client.get("/admin/api/coupons").json()["coupons"] == []
 
 
@@ -54,7 +54,7 @@ def test_json_post_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
 ) -> None:
     client, token = admin
     answer = client.post("/admin/api/coupons", json={"code": "WRONG"}, headers={"X-CSRF-Token": token + "x"})
-    assert answer.status_code == 403 and "does not match" in answer.json()["error"]
+    assert answer.status_code == 403 and "does not match" in answer.json()["message"]
     assert client.get("/admin/api/coupons").json()["coupons"] == []
 
 

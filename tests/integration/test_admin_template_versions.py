@@ -50,7 +50,7 @@ def test_restoring_over_a_newer_version_is_refused_and_changes_nothing(admin: tu
     stale = client.post(
         f"/admin/api/templates/{slug}/versions/{oldest}/restore", json={"version": 1}, headers={"X-CSRF-Token": token}
     )
-    assert stale.status_code == 409 and "reload" in stale.json()["error"]
+    assert stale.status_code == 409 and "reload" in stale.json()["message"]
     assert store_of(client).get(slug).name == "Edited elsewhere"
 
 

@@ -77,7 +77,7 @@ def test_uploading_a_second_template_with_the_same_slug_is_a_conflict(admin: tup
     client, token = admin
     assert upload(client, token, png()).status_code == 201
     again = upload(client, token, png(300, 300))
-    assert again.status_code == 409 and "already exists" in again.json()["error"]
+    assert again.status_code == 409 and "already exists" in again.json()["message"]
     assert store_of(client).get("spring-sale").width == 600
 
 
@@ -97,7 +97,7 @@ def test_bad_uploads_are_refused_with_a_reason_and_store_nothing(
     client, token = admin
     answer = upload(client, token, data)
     assert answer.status_code == status, answer.text
-    assert words in answer.json()["error"]
+    assert words in answer.json()["message"]
     assert client.app.state.runtime.store.list("templates/") == []
 
 
@@ -106,7 +106,7 @@ def test_an_oversized_upload_is_413_and_stores_nothing(admin: tuple[TestClient, 
     from webapp.routes.admin_templates import MAX_IMAGE_BYTES
 
     answer = upload(client, token, png()[:100] + b"\x00" * (MAX_IMAGE_BYTES + 1))
-    assert answer.status_code == 413 and "too large" in answer.json()["error"]
+    assert answer.status_code == 413 and "too large" in answer.json()["message"]
     assert client.app.state.runtime.store.list("templates/") == []
 
 
@@ -188,7 +188,7 @@ def test_an_area_outside_the_image_is_refused_and_says_where(admin: tuple[TestCl
     bad = _with_new_area(meta)
     bad["text_areas"][1]["box"] = {"x": 500, "y": 10, "w": 300, "h": 80}
     answer = client.put("/admin/api/templates/spring-sale", json=bad, headers={"X-CSRF-Token": token})
-    assert answer.status_code == 422 and "text_areas[1].box" in answer.json()["error"]
+    assert answer.status_code == 422 and "text_areas[1].box" in answer.json()["message"]
 
 
 def test_saving_a_stale_version_is_a_conflict(admin: tuple[TestClient, str]) -> None:
@@ -200,7 +200,7 @@ def test_saving_a_stale_version_is_a_conflict(admin: tuple[TestClient, str]) -> 
         == 200
     )
     stale = client.put("/admin/api/templates/spring-sale", json={**meta, "name": "Other"}, headers=headers)
-    assert stale.status_code == 409 and "changed since you opened it" in stale.json()["error"]
+    assert stale.status_code == 409 and "changed since you opened it" in stale.json()["message"]
     assert store_of(client).get("spring-sale").name == "Spring Sale"
 
 

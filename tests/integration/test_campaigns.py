@@ -101,7 +101,7 @@ def test_a_bad_overlay_is_refused_with_the_reason_and_nothing_is_stored(world, u
     client, token, settings = world
     client.post("/admin/api/campaigns", json={"slug": "summer", "name": "Summer"}, headers={"X-CSRF-Token": token})
     answer = client.put("/admin/api/campaigns/summer/overlays/square", content=upload, headers={"X-CSRF-Token": token})
-    assert answer.status_code in (413, 422) and reason in answer.json()["error"]
+    assert answer.status_code in (413, 422) and reason in answer.json()["message"]
     assert answer.json()["field"] == "overlay"
     assert client.get("/admin/api/campaigns/summer").json()["overlays"] == {}
     assert stored_keys(settings) == []
@@ -111,7 +111,7 @@ def test_a_campaign_without_an_overlay_cannot_go_live(world) -> None:  # type: i
     client, token, _ = world
     client.post("/admin/api/campaigns", json={"slug": "summer", "name": "Summer"}, headers={"X-CSRF-Token": token})
     answer = client.post("/admin/api/campaigns/summer/status", json={"status": "live"}, headers={"X-CSRF-Token": token})
-    assert answer.status_code == 409 and "at least one overlay" in answer.json()["error"]
+    assert answer.status_code == 409 and "at least one overlay" in answer.json()["message"]
     assert client.get("/c/summer").status_code == 404
 
 
@@ -126,7 +126,7 @@ def test_a_caption_with_an_unknown_variable_is_refused_naming_it(world) -> None:
     client, token, _ = world
     answer = client.post("/admin/api/campaigns", json={"slug": "summer", "name": "S", "caption_template": "Hi {email}"},
                          headers={"X-CSRF-Token": token})
-    assert answer.status_code == 422 and "{email}" in answer.json()["error"]
+    assert answer.status_code == 422 and "{email}" in answer.json()["message"]
 
 
 # --- the public page ---------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def test_reviewing_an_unknown_submission_changes_none_of_them(world) -> None:  #
     known = submit(client, "https://www.instagram.com/p/Caaaa1111/").json()["id"]
     answer = client.post("/admin/api/campaign-submissions/review", json={"ids": [known, 999999], "decision": "rejected"},
                          headers={"X-CSRF-Token": token})
-    assert answer.status_code == 404 and "999999" in answer.json()["error"]
+    assert answer.status_code == 404 and "999999" in answer.json()["message"]
     assert client.get("/admin/api/campaign-submissions").json()["submissions"][0]["status"] == "pending"
 
 

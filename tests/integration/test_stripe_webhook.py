@@ -85,7 +85,7 @@ def test_a_signed_subscription_event_is_stored_and_mirrored_with_its_mrr(client:
 def test_a_wrong_signature_is_refused_and_nothing_is_stored(client: TestClient, db: sessionmaker[Session]) -> None:
     sub = subscription("sub_1", "cus_1", [item("si_1", MONTHLY)])
     answer = deliver(client, event("evt_1", "customer.subscription.created", sub), secret="whsec_" + "someone-else")
-    assert answer.status_code == 400 and "signature" in answer.json()["error"]
+    assert answer.status_code == 400 and "signature" in answer.json()["message"]
     assert count(db, StripeEvent) == 0
 
 
@@ -97,7 +97,7 @@ def test_a_missing_signature_is_refused(client: TestClient, db: sessionmaker[Ses
 def test_a_stale_signature_is_refused_as_a_replay(client: TestClient, db: sessionmaker[Session]) -> None:
     sub = subscription("sub_1", "cus_1", [item("si_1", MONTHLY)])
     answer = deliver(client, event("evt_1", "customer.subscription.created", sub), timestamp=int(time.time()) - 600)
-    assert answer.status_code == 400 and "timestamp" in answer.json()["error"].lower()
+    assert answer.status_code == 400 and "timestamp" in answer.json()["message"].lower()
     assert count(db, StripeEvent) == 0
 
 
@@ -170,7 +170,7 @@ def test_without_a_webhook_secret_the_endpoint_says_it_is_not_configured(tmp_pat
 
     with TestClient(create_app(make_settings(tmp_path, database_url=db_url))) as plain:
         answer = plain.post("/stripe/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
-    assert answer.status_code == 503 and "STRIPE_WEBHOOK_SECRET" in answer.json()["error"]
+    assert answer.status_code == 503 and "STRIPE_WEBHOOK_SECRET" in answer.json()["message"]
 
 
 def test_signature_helper_matches_the_stripe_library() -> None:

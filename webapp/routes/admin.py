@@ -2,23 +2,30 @@
 
 The shell is one page (`/admin`) whose vanilla JS routes between the products' pages by the URL
 hash and talks to `/admin/api/`. Pages redirect a visitor without a session to `/admin/login`;
-the API answers 401 JSON. The password check and the rate limiter are built once at start-up
-(a lifespan hook), so the configured password is hashed before the first request.
+the API answers 401 JSON. The password check is built once at start-up (a lifespan hook), so the
+configured password is hashed before the first request; log-in limits and session ends are in
+`webapp.auth`.
 """
 
 from __future__ import annotations
 
+import math
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from webapp.auth import LoginLimiter, PasswordCheck, admin_page, is_admin, log_in, log_out
+from promostack.errors import RateLimited
+from webapp.auth import PasswordCheck, admin_page, count_login_attempt, log_in, log_out, logged_in
+from webapp.bodies import read_form
 from webapp.context import client_ip, runtime
 from webapp.rendering import templates
 from webapp.routes import admin_api
 from webapp.security import csrf_token
+
+# The log-in form is a password and a CSRF token.
+MAX_LOGIN_FORM_BYTES = 8 * 1024
 
 
 def _login_page(
@@ -33,39 +40,39 @@ def _login_page(
 
 async def login_form(request: Request) -> Response:
     """The log-in page (or, with no ADMIN_PASSWORD, a page saying how to set one)."""
-    if is_admin(request.session, runtime(request).settings.session_max_age_s):
+    if await logged_in(request):
         return RedirectResponse("/admin", status_code=303)
     return _login_page(request)
 
 
 async def login_submit(request: Request) -> Response:
-    """Check the password: log in and go to the dashboard, or say why not."""
+    """Check the password: log in and go to the dashboard, or say why not.
+
+    The attempt is counted before the password is checked (see `webapp.auth`), so a burst of
+    parallel guesses gets no more checks than the limit.
+    """
     check: PasswordCheck = request.app.state.admin_password
     if not check.enabled:
         return _login_page(request, status=403)
-    limiter: LoginLimiter = request.app.state.login_limiter
-    client = client_ip(request)
-    wait = await run_in_threadpool(limiter.retry_after, client)
-    if wait is not None:
-        minutes = max(1, round(wait / 60))
-        message = f"Too many failed attempts from your address. Try again in about {minutes} minute(s)."
+    try:
+        await run_in_threadpool(count_login_attempt, runtime(request), client_ip(request))
+    except RateLimited as exc:
+        wait = max(1, math.ceil(exc.retry_after_s))
+        message = f"Too many log-in attempts. Try again in about {max(1, round(wait / 60))} minute(s)."
         return _login_page(request, status=429, error=message, headers={"Retry-After": str(wait)})
-    form = await request.form()
+    form = await read_form(request, MAX_LOGIN_FORM_BYTES, max_files=0, max_fields=5)
     password = form.get("password")
     if not isinstance(password, str) or not await run_in_threadpool(check.verify, password):
-        await run_in_threadpool(limiter.record_failure, client)
         return _login_page(request, status=401, error="That password is not right.")
-    await run_in_threadpool(limiter.clear, client)
     # A fresh session (and CSRF token) at log-in, so a token planted before it is worthless.
-    request.session.clear()
-    log_in(request.session)
+    log_in(request.session, check)
     csrf_token(request.session)
     return RedirectResponse("/admin", status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    """Forget the session and go back to the log-in page."""
-    log_out(request.session)
+    """End the session (server-side too: a copied cookie stops working) and go back to the log-in page."""
+    await run_in_threadpool(log_out, runtime(request), request.session)
     return RedirectResponse("/admin/login", status_code=303)
 
 

@@ -2,8 +2,8 @@
 registry, recent flow runs and signals.
 
 Every route needs an admin session (401 JSON otherwise) and, when it changes something, the
-CSRF header (checked by `webapp.security.CSRFProtect` before the route runs). Errors are JSON
-`{"error": <message>}` (see `admin_json`).
+CSRF header (checked by `webapp.security.CSRFProtect` before the route runs). Errors are raised
+and answered by the app's one dialect (`webapp.errors`): `{"error": <kind>, "message": <sentence>}`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from promostack.coupons.registry import CouponExists, CouponInfo, CouponNotFound, LocalRegistry
+from promostack.coupons.registry import CouponInfo, LocalRegistry
 from promostack.db.models import Signal
-from promostack.errors import InvalidInput
+from promostack.errors import DependencyError, InvalidInput
 from webapp.auth import admin_api
+from webapp.bodies import read_json_object
 from webapp.context import runtime
+from webapp.errors import WebError
 from webapp.prefect_runs import PrefectUnavailable, recent_runs
 from webapp.routes import admin_signals, admin_template_versions, admin_templates
-from webapp.routes.admin_json import error, json_body
+from webapp.routes.admin_json import MAX_JSON_BODY
 
 # --- coupons -----------------------------------------------------------------------------------
 
@@ -53,7 +55,19 @@ def _optional(body: dict[str, Any], name: str, kind: type) -> Any:
     try:
         return kind(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name}: {value!r} is not a valid {kind.__name__}") from None
+        raise InvalidInput(f"{name}: {value!r} is not a valid {kind.__name__}", field=name) from None
+
+
+def _expiry(body: dict[str, Any]) -> datetime | None:
+    """The end of the `expires_on` day (YYYY-MM-DD) in UTC, or None when there is none."""
+    expires = _optional(body, "expires_on", str)
+    if not expires:
+        return None
+    try:
+        day = datetime.strptime(expires, "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput("expires_on: use a date like 2026-12-31", field="expires_on") from None
+    return datetime.combine(day, time.max, tzinfo=timezone.utc)
 
 
 @admin_api
@@ -67,31 +81,17 @@ async def list_coupons(request: Request) -> Response:
 @admin_api
 async def add_coupon(request: Request) -> Response:
     """The new entry for `{"code", "discount"?, "description"?, "expires_on"? (YYYY-MM-DD), "max_uses"?}`."""
-    try:
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise InvalidInput("the body must be a JSON object")
-        expires = _optional(body, "expires_on", str)
-        expires_at = (
-            datetime.combine(datetime.strptime(expires, "%Y-%m-%d").date(), time.max, tzinfo=timezone.utc)
-            if expires
-            else None
+    body = await read_json_object(request, MAX_JSON_BODY)
+    expires_at = _expiry(body)
+    info = await run_in_threadpool(
+        lambda: _registry(request).add(
+            str(body.get("code") or ""),
+            discount=_optional(body, "discount", float),
+            description=(str(body.get("description") or "").strip() or None),
+            expires_at=expires_at,
+            max_uses=_optional(body, "max_uses", int),
         )
-        info = await run_in_threadpool(
-            lambda: _registry(request).add(
-                str(body.get("code") or ""),
-                discount=_optional(body, "discount", float),
-                description=(str(body.get("description") or "").strip() or None),
-                expires_at=expires_at,
-                max_uses=_optional(body, "max_uses", int),
-            )
-        )
-    except CouponExists as exc:
-        return error(409, str(exc), field="code")
-    except ValueError:
-        return error(422, "expires_on: use a date like 2026-12-31", field="expires_on")
-    except InvalidInput as exc:
-        return error(422, str(exc))
+    )
     return JSONResponse(_coupon_json(info), status_code=201)
 
 
@@ -108,10 +108,7 @@ async def reactivate_coupon(request: Request) -> Response:
 
 
 async def _switch_coupon(request: Request, *, active: bool) -> Response:
-    try:
-        info = await run_in_threadpool(_registry(request).set_active, request.path_params["code"], active)
-    except CouponNotFound as exc:
-        return error(404, str(exc))
+    info = await run_in_threadpool(_registry(request).set_active, request.path_params["code"], active)
     return JSONResponse(_coupon_json(info))
 
 
@@ -125,7 +122,8 @@ async def flow_runs(request: Request) -> Response:
     try:
         rows = await recent_runs(ui)
     except PrefectUnavailable as exc:
-        return error(503, str(exc), prefect_ui=ui, configured=exc.configured)
+        # Said in full: the admin is the one who can fix where Prefect is.
+        raise WebError(503, str(exc), kind="prefect_unavailable", prefect_ui=ui, configured=exc.configured) from exc
     return JSONResponse({"runs": [r.as_json() for r in rows], "prefect_ui": ui})
 
 
@@ -156,7 +154,7 @@ async def signals(request: Request) -> Response:
     try:
         rows = await run_in_threadpool(load)
     except SQLAlchemyError as exc:
-        return error(503, f"the database is unavailable ({exc.__class__.__name__})")
+        raise DependencyError(f"the database is unavailable ({exc.__class__.__name__})") from exc
     return JSONResponse({"signals": rows})
 
 

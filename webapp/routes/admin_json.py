@@ -1,51 +1,39 @@
-"""How the admin JSON API answers errors and reads bodies.
+"""The admin JSON API's small vocabulary over the app's one error dialect and body reader.
 
-Errors are JSON `{"error": <message>}` plus any details (`"field"`, or `"fields": [{"field",
-"message"}]` when a template fails the schema, naming each field as `text_areas.0.box.w`), so
-the dashboard can point at what to fix.
+Errors are `{"error": <kind>, "message": <sentence>, "field"?: ..., ...details}` like everywhere
+(`webapp.errors`); a template that fails the schema also lists `"fields": [{"field", "message"}]`,
+naming each field as `text_areas.0.box.w`, so the dashboard can point at what to fix. Routes
+mostly raise and let the app's handlers answer; `error()` is for answers with extra details.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.requests import Request
 
-from promostack.errors import InvalidInput
+from webapp.bodies import read_json
+from webapp.errors import WebError, error_body, schema_fields
 
 MAX_JSON_BODY = 256 * 1024
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    """A JSON error answer: the message, plus `extra` details."""
-    return JSONResponse({"error": message, **extra}, status_code=status)
+    """A JSON error answer in the app's dialect: the kind follows the status, `extra` are details."""
+    field = extra.pop("field", None)
+    kind = WebError(status, message).kind
+    return JSONResponse(error_body(kind, message, field, **extra), status_code=status)
 
 
 def schema_error(exc: ValidationError) -> JSONResponse:
     """422 naming every field the template schema refused."""
-    fields = [
-        {
-            "field": ".".join(str(p) for p in e["loc"]) or "template",
-            "message": e["msg"].removeprefix("Value error, "),
-        }
-        for e in exc.errors()
-    ]
+    fields = schema_fields(exc, whole="template")
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     return error(422, f"the template is not valid: {summary}", fields=fields)
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON body; InvalidInput saying what is wrong with it."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_JSON_BODY:
-        raise InvalidInput(f"the body is over {MAX_JSON_BODY} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_JSON_BODY:
-        raise InvalidInput(f"the body is over {MAX_JSON_BODY} bytes")
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidInput("the body is not valid JSON") from None
+    """The request's JSON body (at most MAX_JSON_BODY bytes, counted as it arrives)."""
+    return await read_json(request, MAX_JSON_BODY)

@@ -3,7 +3,8 @@ overlay images, the photo endpoint that makes the final JPEG, and post submissio
 
 The photo comes as the raw request body (the file itself, no multipart), read with a cap counted
 while streaming; the placement and shape come in the query string. The photo is never stored:
-only the fact that one was made (the supporter counter). Errors are JSON `{"error": <kind>,
+only the fact that one was made (the supporter counter). Bodies are read by the app's one capped
+reader (`webapp.bodies`); errors are its one dialect (`webapp.errors`): JSON `{"error": <kind>,
 "message": <what to fix>, "field": <which field>}`, like the public API's.
 """
 
@@ -11,14 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime, timezone
-from typing import Any
 
 import anyio
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -38,7 +37,9 @@ from promostack.campaigns.records import (
 from promostack.campaigns.schema import SHAPE_LABELS, SHAPES, SLUG_RE, Placement, effective_status, fill_caption
 from promostack.db.campaigns import Campaign
 from promostack.errors import InvalidInput
+from webapp.bodies import parse_json, read_body
 from webapp.context import runtime
+from webapp.errors import MalformedBody, WebError, error_body
 from webapp.rendering import templates
 from webapp.security import session_secret
 
@@ -47,19 +48,16 @@ MAX_SUBMISSION_BYTES = 8 * 1024
 FRAME_CONCURRENCY = 4
 
 
-class Refusal(Exception):
+class Refusal(WebError):
     """An answer that refuses the request: status, a stable kind, the sentence, the field."""
 
     def __init__(self, status: int, kind: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.kind, self.message, self.field = status, kind, message, field
+        super().__init__(status, message, kind=kind, field=field)
+        self.message = message
 
     def response(self) -> JSONResponse:
         """The JSON answer for this refusal."""
-        body: dict[str, Any] = {"error": self.kind, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        return JSONResponse(body, status_code=self.status)
+        return JSONResponse(error_body(self.kind, self.message, self.field), status_code=self.status)
 
 
 def _now() -> datetime:
@@ -106,21 +104,13 @@ async def _open_campaign(request: Request) -> Campaign:
 
 
 async def capped_body(request: Request, limit: int, what: str) -> bytes:
-    """The request body; Refusal 413 naming the limit as soon as it is passed."""
-    too_large = Refusal(413, "too_large", f"The {what} is too large: the limit is {limit / 1e6:.0f} MB.", what)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks, size = [], 0
+    """The request body (the app's one capped reader); Refusal 413 naming the limit as soon as it is passed."""
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise Refusal(400, "cut_off", "The upload was cut off; try again.", what) from None
-    return b"".join(chunks)
+        return await read_body(request, limit, what, field=what)
+    except WebError as exc:
+        if exc.status == 413:
+            raise Refusal(413, "too_large", f"The {what} is too large: the limit is {limit / 1e6:.0f} MB.", what) from None
+        raise Refusal(exc.status, exc.kind, exc.user_message, what) from None
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -233,8 +223,8 @@ async def submit(request: Request) -> Response:
         campaign = await _open_campaign(request)
         raw = await capped_body(request, MAX_SUBMISSION_BYTES, "form")
         try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = parse_json(raw)
+        except MalformedBody:
             raise Refusal(400, "malformed_json", "The form could not be read; reload the page.") from None
         if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("name", "contact", "url")):
             raise Refusal(400, "malformed_body", "Send name, contact and url as text.")

@@ -9,9 +9,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from promostack.render import RenderError, available_fonts, font_path
-from promostack.templates.schema import FONT_RE, SLUG_RE
+from promostack.templates.schema import FONT_RE
 from webapp.rendering import templates
-from webapp.routes.api import page_fonts, public_template, web_templates
+from webapp.template_access import page_fonts, public_template, web_templates
 
 # Fonts change only with a release, and their URL names the file: let browsers keep them a day.
 FONT_CACHE = "public, max-age=86400"
@@ -26,7 +26,7 @@ async def home(request: Request) -> Response:
 async def generator(request: Request) -> Response:
     """The generator page of one template: fields, live canvas preview, download and share."""
     slug = request.path_params["slug"]
-    meta = await public_template(request, slug) if SLUG_RE.match(slug) else None
+    meta = await public_template(request, slug)
     if meta is None:
         return templates.TemplateResponse(request, "public/not_found.html", {"slug": slug[:64]}, status_code=404)
     # The coupon field comes first: it is the one thing every visitor has to type.

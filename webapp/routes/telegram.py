@@ -7,66 +7,67 @@ waits for a handler, so Telegram's delivery is never held up by a render.
 - unknown bot id (or a bot that is off) → 404;
 - missing or wrong `X-Telegram-Bot-Api-Secret-Token` → 403, nothing processed;
 - a body that is not JSON, not an object with an integer `update_id`, or too big → 400/413;
-- the bot could not reach Telegram to start → 503 (Telegram re-delivers later).
+- an update this bot has already taken (Telegram re-delivers when an answer is slow or lost) →
+  200 and nothing else: each `update_id` is claimed once, across every web instance
+  (`runtime.marks`), so a re-delivered `/promo` never makes a second photo;
+- the bot could not reach Telegram to start, or the claim could not be recorded → 503
+  (Telegram re-delivers later).
+
+Errors answer in the app's one dialect (`webapp.errors`).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import Update
 
 from bots.lifecycle import BotUnavailable, LiveBot
+from webapp.bodies import read_json_object
+from webapp.context import runtime
+from webapp.errors import MalformedBody, WebError
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Updates are a few kilobytes; a megabyte is far beyond any real one.
 MAX_UPDATE_BYTES = 1024 * 1024
-
-
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+# Telegram keeps an unanswered update for 24 hours; remember a taken one for twice that.
+UPDATE_MEMORY_S = 48 * 3600
 
 
 async def webhook(request: Request) -> Response:
-    """200 once the update is queued for the bot; 4xx/503 as the module docstring lists."""
+    """200 once the update is queued for the bot (or was already taken); 4xx/503 as the module docstring lists."""
     bots: dict[str, LiveBot] = getattr(request.app.state, "bots", {})
     bot = bots.get(request.path_params["bot_id"])
     if bot is None:
-        return _error(404, "no such bot")
+        raise WebError(404, "There is no such bot.")
     given = request.headers.get(SECRET_HEADER, "").encode()
     if not hmac.compare_digest(given, bot.secret):
-        return _error(403, "wrong or missing secret token")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_UPDATE_BYTES:
-        return _error(413, "update too large")
-    # Read in chunks with a cap, so a body without a Content-Length cannot fill the memory.
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_UPDATE_BYTES:
-            return _error(413, "update too large")
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "the body is not JSON")
-    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
-        return _error(400, "the body is not a Telegram update (an object with an integer update_id)")
+        raise WebError(403, "The secret token is wrong or missing.")
+    data = await read_json_object(request, MAX_UPDATE_BYTES)
+    if type(data.get("update_id")) is not int:
+        raise MalformedBody("The body is not a Telegram update (an object with an integer update_id).")
     try:
         application = await bot.ready()
     except BotUnavailable as exc:
         log.warning("webhook for %s refused: %s", bot.entry.id, exc)
-        return _error(503, "the bot is starting; retry later")
+        raise WebError(503, "The bot is starting; retry later.") from exc
     try:
         update = Update.de_json(data, application.bot)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return _error(400, f"the body is not a Telegram update: {exc}")
+        raise MalformedBody(f"The body is not a Telegram update ({type(exc).__name__}).") from exc
+    first = await run_in_threadpool(
+        runtime(request).marks.claim, f"tg-update:{bot.entry.id}:{update.update_id}", UPDATE_MEMORY_S
+    )
+    if not first:
+        log.info("bot %s: update %s delivered again; already taken", bot.entry.id, update.update_id)
+        return Response(status_code=200)
     await application.update_queue.put(update)
     return Response(status_code=200)
 

@@ -6,10 +6,12 @@ const CSRF = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 export const AFTER_LOGIN = "promostack.after-login";
 export const PREFECT_UI = document.querySelector('meta[name="prefect-ui"]')?.content ?? "";
 
-/** An answer of the admin API that was not 2xx: `message` is the server's sentence. */
+/** An answer of the admin API that was not 2xx: `message` is the server's sentence, `kind` its
+ *  stable name (the body is `{"error": kind, "message": sentence, "field"?: ...}`). */
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.error || `The server answered ${status}.`);
+    super(body?.message || `The server answered ${status}.`);
+    this.kind = body?.error || "";
     this.status = status;
     this.body = body || {};
   }
@@ -28,11 +30,11 @@ export async function api(method, url, body) {
   try {
     response = await fetch(url, init);
   } catch (error) {
-    throw new ApiError(0, { error: "The dashboard cannot reach the server. Check your connection and try again." });
+    throw new ApiError(0, { error: "unreachable", message: "The dashboard cannot reach the server. Check your connection and try again." });
   }
   if (response.status === 401) {
     window.location.assign(`/admin/login${window.location.hash}`);
-    throw new ApiError(401, { error: "Your session has ended; log in again." });
+    throw new ApiError(401, { error: "not_logged_in", message: "Your session has ended; log in again." });
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
