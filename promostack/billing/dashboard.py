@@ -22,12 +22,14 @@ from promostack.billing.mirror import load_subscriptions
 from promostack.billing.movements import Movement, churn_figures, monthly
 from promostack.billing.rebills import RENEWAL, InvoiceFacts, RefundFacts, monthly_rebills
 from promostack.db.revenue import (
+    CustomerMrr,
     MrrMovement,
     MrrSnapshot,
     StripeEvent,
     StripeInvoice,
     StripeProduct,
     StripeRefund,
+    StripeSubscriptionItem,
     StripeSyncState,
 )
 
@@ -35,13 +37,33 @@ CHURN_WINDOW = timedelta(days=30)
 LIST_LENGTH = 20
 
 
-def counted_subscription_ids(subscriptions: list[mrr.Subscription], flt: mrr.RevenueFilter) -> set[str] | None:
-    """Ids of the subscriptions the filter lets count (whatever their status); None: no filter."""
+def counted_subscription_ids(session: Session, flt: mrr.RevenueFilter) -> set[str] | None:
+    """Ids of the subscriptions with an item the filter lets count (any status); None: no filter."""
     if not flt.restricted:
         return None
-    return {
-        s.id for s in subscriptions if flt.allows_subscription(s.id) and any(flt.allows_item(i) for i in s.items)
-    }
+    query = select(StripeSubscriptionItem.subscription_id).distinct()
+    if flt.product_ids:
+        query = query.where(StripeSubscriptionItem.product_id.in_(sorted(flt.product_ids)))
+    if flt.price_ids:
+        query = query.where(StripeSubscriptionItem.price_id.in_(sorted(flt.price_ids)))
+    if flt.subscription_ids:
+        query = query.where(StripeSubscriptionItem.subscription_id.in_(sorted(flt.subscription_ids)))
+    return set(session.scalars(query))
+
+
+def ledger_totals(session: Session) -> list[mrr.MrrTotal]:
+    """MRR and paying customers per currency from the customer MRR ledger (one aggregate query).
+
+    The ledger is kept for the configured filter by every applied event and every reconcile,
+    so the whole-book figures never need the 100 000 subscriptions loaded.
+    """
+    rows = session.execute(
+        select(CustomerMrr.currency, func.sum(CustomerMrr.mrr), func.count())
+        .where(CustomerMrr.mrr > 0)
+        .group_by(CustomerMrr.currency)
+        .order_by(CustomerMrr.currency)
+    )
+    return [mrr.MrrTotal(currency, float(total), int(count)) for currency, total, count in rows]
 
 
 def snapshot(session: Session, flt: mrr.RevenueFilter, day: date) -> int:
@@ -74,8 +96,7 @@ class CurrencyKpis:
     ltv: float | None = None
 
 
-def _kpis(session: Session, subs: list[mrr.Subscription], flt: mrr.RevenueFilter, whole: bool, now: datetime) -> list[CurrencyKpis]:
-    totals = mrr.mrr_totals(subs, flt)
+def _kpis(session: Session, totals: list[mrr.MrrTotal], whole: bool, now: datetime) -> list[CurrencyKpis]:
     if not whole:
         return [
             CurrencyKpis(t.currency, t.mrr, t.arr, t.subscribers, t.mrr / t.subscribers if t.subscribers else None)
@@ -124,8 +145,11 @@ def overview(
 ) -> dict[str, Any]:
     """Everything the Revenue page shows, as JSON-ready values."""
     view = flt.narrowed_to_product(product_id)
-    subs = load_subscriptions(session)
-    counted = counted_subscription_ids(subs, view)
+    if product_id is None:
+        totals = ledger_totals(session)
+    else:
+        totals = mrr.mrr_totals(load_subscriptions(session, product_id=product_id), view)
+    counted = counted_subscription_ids(session, view)
     since = (now - timedelta(days=31 * months)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
     invoices = [
@@ -174,7 +198,7 @@ def overview(
     reconciled = session.get(StripeSyncState, "subscriptions")
     return {
         "product": product_id,
-        "kpis": [asdict(k) for k in _kpis(session, subs, view, product_id is None, now)],
+        "kpis": [asdict(k) for k in _kpis(session, totals, product_id is None, now)],
         "chart": chart,
         "movements": movement_months,
         "rebills": rebill_months,

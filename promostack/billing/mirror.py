@@ -98,15 +98,19 @@ def _items_signature(pairs: Iterable[tuple[str, int]]) -> str:
 def upsert_subscription(session: Session, sub: JsonObject, source_ts: int, compare: bool = False) -> Upserted:
     """Write a subscription and replace its items, unless the mirror holds newer state."""
     columns, items = subscription_columns(sub)
-    existing_items = session.scalars(
-        select(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"])
-    ).all()
-    before = _items_signature((i.price_id, i.quantity) for i in existing_items) if existing_items else None
+    before = None
+    if compare:
+        existing = session.execute(
+            select(StripeSubscriptionItem.price_id, StripeSubscriptionItem.quantity).where(
+                StripeSubscriptionItem.subscription_id == sub["id"]
+            )
+        ).all()
+        before = _items_signature((p, q) for p, q in existing) if existing else None
     result = _upsert(session, StripeSubscription, sub["id"], columns, source_ts, "subscription" if compare else None)
     if not result.applied:
         return result
     after = _items_signature((i["price_id"], i["quantity"]) for i in items)
-    if compare and before is not None and before != after:
+    if before is not None and before != after:
         result.drift.append(Drift("subscription", sub["id"], "items", before, after))
     session.execute(delete(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"]))
     session.flush()
@@ -168,43 +172,48 @@ def _coupon(values: dict[str, Any]) -> mrr.Coupon:
     )
 
 
-def load_subscriptions(session: Session, customer_ids: Iterable[str] | None = None) -> list[mrr.Subscription]:
-    """The mirrored subscriptions (of `customer_ids`, or all) as MRR values."""
-    subs_query = select(StripeSubscription)
-    items_query = select(StripeSubscriptionItem)
+def load_subscriptions(
+    session: Session, customer_ids: Iterable[str] | None = None, product_id: str | None = None
+) -> list[mrr.Subscription]:
+    """The mirrored subscriptions (of `customer_ids`, with an item of `product_id`, or all) as MRR values.
+
+    Plain column rows, not ORM objects: the dashboard loads every subscription on each view.
+    """
+    sub_t, item_t = StripeSubscription.__table__, StripeSubscriptionItem.__table__
+    subs_query = select(sub_t.c.id, sub_t.c.customer_id, sub_t.c.status, sub_t.c.currency, sub_t.c.discounts)
+    items_query = select(
+        item_t.c.subscription_id,
+        item_t.c.price_id,
+        item_t.c.product_id,
+        item_t.c.unit_amount,
+        item_t.c.quantity,
+        item_t.c.interval,
+        item_t.c.interval_count,
+        item_t.c.usage_type,
+        item_t.c.billing_scheme,
+        item_t.c.tiers_mode,
+        item_t.c.tiers,
+        item_t.c.discounts,
+    )
     if customer_ids is not None:
         ids = list(customer_ids)
-        subs_query = subs_query.where(StripeSubscription.customer_id.in_(ids))
-        items_query = items_query.join(
-            StripeSubscription, StripeSubscription.id == StripeSubscriptionItem.subscription_id
-        ).where(StripeSubscription.customer_id.in_(ids))
+        subs_query = subs_query.where(sub_t.c.customer_id.in_(ids))
+        items_query = items_query.join(sub_t, sub_t.c.id == item_t.c.subscription_id).where(sub_t.c.customer_id.in_(ids))
+    if product_id is not None:
+        having = select(item_t.c.subscription_id).where(item_t.c.product_id == product_id)
+        subs_query = subs_query.where(sub_t.c.id.in_(having))
+        items_query = items_query.where(item_t.c.subscription_id.in_(having))
     items: dict[str, list[mrr.Item]] = defaultdict(list)
-    for row in session.scalars(items_query):
-        items[row.subscription_id].append(
+    for sid, price_id, product_id, amount, qty, interval, count, usage, scheme, mode, tiers, discounts in session.execute(items_query):
+        items[sid].append(
             mrr.Item(
-                price_id=row.price_id,
-                product_id=row.product_id,
-                unit_amount=row.unit_amount,
-                quantity=row.quantity,
-                interval=row.interval,
-                interval_count=row.interval_count,
-                usage_type=row.usage_type,
-                billing_scheme=row.billing_scheme,
-                tiers_mode=row.tiers_mode,
-                tiers=tuple(row.tiers or ()),
-                coupons=tuple(_coupon(c) for c in row.discounts or ()),
+                price_id, product_id, amount, qty, interval, count, usage, scheme, mode,
+                tuple(tiers or ()), tuple(_coupon(c) for c in discounts or ()),
             )
         )
     return [
-        mrr.Subscription(
-            id=row.id,
-            customer_id=row.customer_id,
-            status=row.status,
-            currency=row.currency,
-            items=tuple(items.get(row.id, ())),
-            coupons=tuple(_coupon(c) for c in row.discounts or ()),
-        )
-        for row in session.scalars(subs_query)
+        mrr.Subscription(sid, customer, status, currency, tuple(items.get(sid, ())), tuple(_coupon(c) for c in discounts or ()))
+        for sid, customer, status, currency, discounts in session.execute(subs_query)
     ]
 
 

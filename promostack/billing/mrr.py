@@ -201,8 +201,33 @@ def item_mrrs(subscription: Subscription, flt: RevenueFilter = NO_FILTER) -> lis
 
 
 def subscription_mrr(subscription: Subscription, flt: RevenueFilter = NO_FILTER) -> float:
-    """The subscription's MRR in its currency's minor unit (0 when it does not count)."""
-    return sum(m for _, m in item_mrrs(subscription, flt))
+    """The subscription's MRR in its currency's minor unit (0 when it does not count).
+
+    The same rules as `item_mrrs`, summed in one pass: this runs once per subscription on
+    every dashboard view and ledger refresh, so it allocates nothing per item.
+    """
+    if subscription.status not in COUNTED_STATUSES or (
+        flt.subscription_ids and subscription.id not in flt.subscription_ids
+    ):
+        return 0.0
+    narrowed = bool(flt.price_ids or flt.product_ids)
+    currency = subscription.currency
+    total, months_first = 0.0, 0.0
+    for item in subscription.items:
+        if item.usage_type != "licensed" or (narrowed and not flt.allows_item(item)):
+            continue
+        months = _MONTHS_PER_INTERVAL[item.interval] * (item.interval_count or 1)
+        months_first = months_first or months
+        if item.billing_scheme == "tiered" and item.tiers:
+            amount = _tiered_amount(item.tiers, item.tiers_mode, item.quantity)
+        else:
+            amount = (item.unit_amount or 0) * item.quantity
+        if item.coupons:
+            amount = _discounted(amount, item.coupons, currency)
+        total += amount / months
+    if subscription.coupons and total > 0:
+        total = _discounted(total * months_first, subscription.coupons, currency) / months_first
+    return total
 
 
 @dataclass(frozen=True)

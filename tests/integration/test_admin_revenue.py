@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from promostack.billing import mirror
 from promostack.billing.dashboard import snapshot
-from promostack.billing.mrr import NO_FILTER
+from promostack.billing.mrr import NO_FILTER, RevenueFilter
 from promostack.db.engine import make_engine, make_session_factory, session_scope
 from tests.fakes.stripe_api import FakeStripe, invoice, item, price, product, refund, subscription
 from tests.integration.admin_support import admin_settings, log_in
@@ -20,8 +20,9 @@ from tests.integration.admin_support import admin_settings, log_in
 WEBHOOK_SECRET = "whsec_" + "admin-tests"
 
 
-def seed(db_url: str) -> None:
-    """Two USD customers on two products, one EUR customer, a renewal paid, one failed, a refund."""
+def seed(db_url: str, flt: RevenueFilter = NO_FILTER) -> None:
+    """Two USD customers on two products, one EUR customer, a renewal paid, one failed, a refund
+    (the customer MRR ledger kept for `flt`, as the app keeps it for its configured filter)."""
     now = int(time.time())
     engine = make_engine(db_url)
     sessions = make_session_factory(engine)
@@ -34,14 +35,14 @@ def seed(db_url: str) -> None:
             subscription("sub_3", "cus_3", [item("si_3", price("p_e", "prod_a", 12000, currency="eur", interval="year"))]),
         ):
             mirror.upsert_subscription(session, sub, now)
-        mirror.refresh_customer_mrr(session, NO_FILTER, datetime.now(timezone.utc), "test")
+        mirror.refresh_customer_mrr(session, flt, datetime.now(timezone.utc), "test")
         mirror.upsert_invoice(session, invoice("in_1", "cus_1", "sub_1", 2000, created=now - 3600, payment_intent="pi_1"), now)
         mirror.upsert_invoice(
             session, invoice("in_2", "cus_2", "sub_2", 2000, status="open", created=now - 600), now,
             payment_failed_at=datetime.now(timezone.utc),
         )
         mirror.upsert_refund(session, refund("re_1", 500, payment_intent="pi_1", created=now - 60), now)
-        snapshot(session, NO_FILTER, datetime.now(timezone.utc).date())
+        snapshot(session, flt, datetime.now(timezone.utc).date())
     engine.dispose()
 
 
@@ -93,13 +94,14 @@ def test_filtering_by_product_narrows_mrr_and_rebills(tmp_path: Path, db_url: st
 
 
 def test_configured_filters_hide_other_products_and_refuse_them_by_name(tmp_path: Path, db_url: str, stripe_fake: FakeStripe) -> None:
-    seed(db_url)
+    seed(db_url, RevenueFilter.of(product_ids="prod_a"))
     with client_for(tmp_path, db_url, stripe_fake, stripe_product_ids="prod_a") as client:
         log_in(client)
         data = client.get("/admin/api/revenue").json()
         refused = client.get("/admin/api/revenue?product=prod_b")
     assert [p["id"] for p in data["products"]] == ["prod_a"] and data["filters"]["product_ids"] == ["prod_a"]
-    assert {(k["currency"], k["mrr"]) for k in data["kpis"]} >= {("usd", 2000), ("eur", 1000)}
+    assert {(k["currency"], k["mrr"]) for k in data["kpis"]} == {("usd", 2000), ("eur", 1000)}
+    assert [r["failed_rebills"] for r in data["rebills"]] == [0]  # the failed renewal is prod_b's
     assert refused.status_code == 422 and "STRIPE_PRODUCT_IDS" in refused.json()["message"]
 
 

@@ -63,7 +63,16 @@ def db(db_url: str) -> Iterator[sessionmaker[Session]]:
 def deliver(client: TestClient, evt: dict, secret: str = SECRET, timestamp: int | None = None) -> httpx.Response:
     body = dumps(evt)
     headers = {"Stripe-Signature": signature_header(body, secret, timestamp), "Content-Type": "application/json"}
-    return client.post("/stripe/webhook", content=body, headers=headers)
+    answer = client.post("/stripe/webhook", content=body, headers=headers)
+    settle(client)
+    return answer
+
+
+def settle(client: TestClient, timeout_s: float = 15.0) -> None:
+    """Wait until the app has applied every event it accepted (each is applied beside its request)."""
+    deadline = time.monotonic() + timeout_s
+    while getattr(client.app.state, "stripe_events_applying", None) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def count(db: sessionmaker[Session], model: type) -> int:

@@ -1,7 +1,7 @@
 """Stripe's webhook: `POST /stripe/webhook`.
 
-The route stores the event and answers at once; the event is applied after the answer (a
-background task), so Stripe's delivery never waits on the mirror.
+The route stores the event and answers at once; the event is applied beside the request (a
+task of its own), so Stripe's delivery never waits on the mirror.
 
 - no `STRIPE_WEBHOOK_SECRET` → 503 (nothing can be verified; Stripe delivers again later);
 - a body over the cap → 413; a missing, wrong or stale `Stripe-Signature` (older than five
@@ -10,16 +10,16 @@ background task), so Stripe's delivery never waits on the mirror.
 - the database unavailable → 503 (Stripe delivers again later).
 
 An event that fails to apply stays stored as `failed`; the `reconcile-stripe` flow retries it.
-The body is read by the app's one capped reader (`webapp.bodies`); refusals answer in its one
-error dialect (`webapp.errors`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import anyio
+import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,14 +31,31 @@ from promostack.billing.stripe_api import StripeReader
 from promostack.config import Settings
 from promostack.errors import InvalidInput
 from promostack.runtime import Runtime
-from webapp.bodies import read_body
 from webapp.context import runtime
-from webapp.errors import MalformedBody, WebError
 
 log = logging.getLogger(__name__)
 
 # Stripe's event bodies are a few kilobytes, an invoice with many lines some hundreds.
 MAX_EVENT_BYTES = 1024 * 1024
+# Events applied at once by one process (each holds a database connection while it runs).
+APPLY_THREADS = 4
+
+
+class BodyTooLarge(Exception):
+    """The body passed the cap before it ended."""
+
+
+async def _raw_body(request: Request, cap: int) -> bytes:
+    """The exact bytes sent (the signature covers them), counted while streaming."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise BodyTooLarge
+    return bytes(body)
 
 
 def _apply(rt: Runtime, event_id: str) -> None:
@@ -48,26 +65,49 @@ def _apply(rt: Runtime, event_id: str) -> None:
     events.process(rt.sessions, event_id, RevenueFilter.from_settings(settings), reader)
 
 
+def _apply_later(request: Request, rt: Runtime, event_id: str) -> None:
+    """Start applying the event beside the request, not after it on the same connection.
+
+    Detached from the request, so a slow application (one that reads Stripe) never holds the
+    connection's next delivery. The app keeps a reference to each task until it ends; an event
+    whose task dies with the process stays `received` and the reconcile flow applies it.
+    """
+    state = request.app.state
+    pending: set[asyncio.Task[None]] | None = getattr(state, "stripe_events_applying", None)
+    if pending is None:
+        pending = state.stripe_events_applying = set()
+        # Its own few threads: a burst of events to apply never queues ahead of the next
+        # deliveries' storing (which share the default thread pool with every other route).
+        state.stripe_apply_threads = anyio.CapacityLimiter(APPLY_THREADS)
+    limiter = state.stripe_apply_threads
+    task = asyncio.get_running_loop().create_task(anyio.to_thread.run_sync(_apply, rt, event_id, limiter=limiter))
+    pending.add(task)
+    task.add_done_callback(pending.discard)
+
+
 async def stripe_webhook(request: Request) -> Response:
     """200 once the verified event is stored (applied after); 4xx/503 as the module docstring lists."""
     rt = runtime(request)
     secret = rt.settings.stripe_webhook_secret
     if secret is None:
-        raise WebError(503, "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET).", kind="not_configured")
-    # The exact bytes sent: the signature covers them.
-    raw = await read_body(request, MAX_EVENT_BYTES, "event")
+        return JSONResponse({"error": "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)"}, status_code=503)
+    try:
+        raw = await _raw_body(request, MAX_EVENT_BYTES)
+    except BodyTooLarge:
+        return JSONResponse({"error": f"the body is over {MAX_EVENT_BYTES} bytes"}, status_code=413)
     try:
         event = events.verify(raw, request.headers.get("stripe-signature"), secret.get_secret_value())
     except InvalidInput as exc:
-        raise MalformedBody(str(exc), kind="unverified_event") from exc
+        return JSONResponse({"error": str(exc)}, status_code=400)
     try:
         new = await run_in_threadpool(events.store, rt.sessions, raw, event)
     except SQLAlchemyError as exc:
         log.warning("Stripe event %s not stored (Stripe will deliver it again): %s", event["id"], exc)
-        raise WebError(503, "The event could not be stored; deliver it again.") from exc
+        return JSONResponse({"error": "the event could not be stored; deliver it again"}, status_code=503)
     if not new:
         return JSONResponse({"received": True, "duplicate": True})
-    return JSONResponse({"received": True}, background=BackgroundTask(_apply, rt, event["id"]))
+    _apply_later(request, rt, event["id"])
+    return JSONResponse({"received": True})
 
 
 def routes() -> list[BaseRoute]:
