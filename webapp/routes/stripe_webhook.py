@@ -10,6 +10,8 @@ task of its own), so Stripe's delivery never waits on the mirror.
 - the database unavailable → 503 (Stripe delivers again later).
 
 An event that fails to apply stays stored as `failed`; the `reconcile-stripe` flow retries it.
+The body is read by the app's one capped reader (`webapp.bodies`); refusals answer in its one
+error dialect (`webapp.errors`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from promostack.billing.stripe_api import StripeReader
 from promostack.config import Settings
 from promostack.errors import InvalidInput
 from promostack.runtime import Runtime
+from webapp.bodies import read_body
 from webapp.context import runtime
+from webapp.errors import MalformedBody, WebError
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +43,6 @@ log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 1024 * 1024
 # Events applied at once by one process (each holds a database connection while it runs).
 APPLY_THREADS = 4
-
-
-class BodyTooLarge(Exception):
-    """The body passed the cap before it ended."""
-
-
-async def _raw_body(request: Request, cap: int) -> bytes:
-    """The exact bytes sent (the signature covers them), counted while streaming."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > cap:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 def _apply(rt: Runtime, event_id: str) -> None:
@@ -90,20 +77,18 @@ async def stripe_webhook(request: Request) -> Response:
     rt = runtime(request)
     secret = rt.settings.stripe_webhook_secret
     if secret is None:
-        return JSONResponse({"error": "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)"}, status_code=503)
-    try:
-        raw = await _raw_body(request, MAX_EVENT_BYTES)
-    except BodyTooLarge:
-        return JSONResponse({"error": f"the body is over {MAX_EVENT_BYTES} bytes"}, status_code=413)
+        raise WebError(503, "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET).", kind="not_configured")
+    # The exact bytes sent: the signature covers them.
+    raw = await read_body(request, MAX_EVENT_BYTES, "event")
     try:
         event = events.verify(raw, request.headers.get("stripe-signature"), secret.get_secret_value())
     except InvalidInput as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        raise MalformedBody(str(exc), kind="unverified_event") from exc
     try:
         new = await run_in_threadpool(events.store, rt.sessions, raw, event)
     except SQLAlchemyError as exc:
         log.warning("Stripe event %s not stored (Stripe will deliver it again): %s", event["id"], exc)
-        return JSONResponse({"error": "the event could not be stored; deliver it again"}, status_code=503)
+        raise WebError(503, "The event could not be stored; deliver it again.") from exc
     if not new:
         return JSONResponse({"received": True, "duplicate": True})
     _apply_later(request, rt, event["id"])
