@@ -267,7 +267,14 @@ export async function editorPage(view, [slug], shell) {
       seen.add(item.id);
     }
     // Drawing order is stacking order: the DOM order follows the list so a later box is on top.
-    for (const item of items()) overlay.insertBefore(boxes.get(item.id), guideLayer);
+    // Boxes are moved only when out of order: moving an element takes the keyboard focus off it.
+    const wanted = items().map((item) => boxes.get(item.id));
+    const current = [...overlay.children].filter((child) => child.classList.contains("area-box") && !child.classList.contains("drafting"));
+    if (wanted.some((box, i) => current[i] !== box)) {
+      const focused = document.activeElement;
+      for (const box of wanted) overlay.insertBefore(box, guideLayer);
+      if (focused && overlay.contains(focused)) focused.focus();
+    }
     for (const [id, box] of boxes) {
       if (!seen.has(id)) { box.remove(); boxes.delete(id); }
     }
@@ -415,6 +422,7 @@ export async function editorPage(view, [slug], shell) {
     changed();
     renderAreas(true);
     toast(`Added “${label}”. Set its font, colour and sample text in the Selected area panel.`);
+    renderOverlay(); // the box exists now, so the keyboard can go on with it
     boxes.get(id)?.focus();
     return true;
   }
@@ -608,7 +616,7 @@ export async function editorPage(view, [slug], shell) {
       h("div", { class: "row" }, wrap("max_lines", "Max lines", number("max_lines", { min: 1, max: 20 })), wrap("max_chars", "Max characters", number("max_chars", { min: 1, max: 500 }))),
       h("div", { class: "row" }, wrap("line_spacing", "Line spacing", number("line_spacing", { min: 0.8, max: 3, step: 0.05 })),
         wrap("stroke_width", "Outline width", number("stroke_width", { min: 0, max: 40 }))),
-      area.stroke_width > 0 ? colourField("stroke_color", "Outline colour", () => area.stroke_color, (v) => { area.stroke_color = v; }, `${area.id}:stroke_color`) : null,
+      colourField("stroke_color", "Outline colour", () => area.stroke_color, (v) => { area.stroke_color = v; }, `${area.id}:stroke_color`),
       h("div", { class: "field row" },
         h("label", { class: "check" }, bind(h("input", { type: "checkbox", checked: area.wrap }), "wrap"), "Wrap lines"),
         h("label", { class: "check" }, bind(h("input", { type: "checkbox", checked: area.uppercase }), "uppercase"), "UPPERCASE"),
@@ -715,7 +723,8 @@ export async function editorPage(view, [slug], shell) {
     if (mod && key === "y") { event.preventDefault(); redo(); return; }
     if (mod && key === "s") { event.preventDefault(); saveButton.click(); return; }
     if (event.key === " " && !typing && !event.target.closest("button")) { spaceHeld = true; if (event.target.closest(".area-box") || event.target === document.body) event.preventDefault(); return; }
-    if (typing || event.target.closest("button:not(.area-box)")) return;
+    // On the other buttons keys keep their meaning; on a box or a list item they edit areas.
+    if (typing || event.target.closest("button:not(.area-item)")) return;
     if (mod && key === "d") { event.preventDefault(); duplicate(); return; }
     if (mod && key === "a") { event.preventDefault(); state.selection = items().map((i) => i.id); renderAreas(); scheduleDraw(); return; }
     if (mod && event.key === "]") { event.preventDefault(); reorder(1); return; }
