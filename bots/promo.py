@@ -7,7 +7,8 @@ with a text from `bots.promo_texts`. Every error a user can cause gets a friendl
 anything else is logged with the update's context and answered with an apology, never a trace.
 
 Callback data (64 bytes at most, so it is stateless and any web instance can answer the press):
-`r|<CODE>|<slug>` renders CODE on template slug; `t|<slug>` shows the template's preview.
+`r|<CODE>|<slug>` renders CODE on template slug; `t|<slug>` shows the template's preview;
+`f|<CODE>|<slug>` (under each photo) sends the same promo as a lossless PNG file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError, TimedOut
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -28,6 +29,7 @@ from telegram.ext import (
     filters,
 )
 
+from bots import promo_delivery as delivery
 from bots import promo_texts as say
 from bots.background import run_in_background
 from flows.render_promo import make_promo, record_refusal
@@ -36,7 +38,7 @@ from promostack.coupons import CouponServiceUnavailable, InvalidCoupon, normalis
 from promostack.db.generations import derived_event_id
 from promostack.errors import DeliveryUnknown, RateLimited
 from promostack.limits import Limit
-from promostack.promo import PromoRequest, PromoResult
+from promostack.promo import PromoRequest
 from promostack.render import RenderError
 from promostack.runtime import Runtime
 from promostack.templates.schema import SLUG_RE
@@ -44,7 +46,6 @@ from promostack.templates.store import TemplateNotFound, TemplateStore
 
 log = logging.getLogger(__name__)
 
-CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 CHANNEL = "telegram"
 # Errors the user can do something about (or wait out): answered in words, never apologised for.
 USER_ERRORS = (InvalidCoupon, TemplateNotFound, CouponServiceUnavailable, RenderError, RateLimited)
@@ -63,6 +64,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("promo", promo))
     application.add_handler(CallbackQueryHandler(render_button, pattern=r"^r\|"))
     application.add_handler(CallbackQueryHandler(preview_button, pattern=r"^t\|"))
+    application.add_handler(CallbackQueryHandler(file_button, pattern=r"^f\|"))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
     application.add_error_handler(on_error)
@@ -134,7 +136,7 @@ async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _refuse(update, context, None, code, "no template visible on telegram")
         await message.reply_text(say.NO_DESIGNS)
         return
-    if any(len(f"r|{code}|{d.slug}".encode()) > CALLBACK_LIMIT for d in designs):
+    if any(len(f"r|{code}|{d.slug}".encode()) > delivery.CALLBACK_LIMIT for d in designs):
         # Too long to carry in a button: ask for the template in the command instead.
         await message.reply_html(say.name_the_design([d.slug for d in designs]))
         return
@@ -152,6 +154,17 @@ async def render_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer()
     if code and slug:
         await _send_promo(update, context, code, slug)
+
+
+async def file_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Sends the lossless PNG of the promo a photo's "Send as file" button names (`f|CODE|slug`)."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, code, slug = (query.data.split("|", 2) + ["", ""])[:3]
+    await query.answer()
+    if code and slug:
+        await _send_promo(update, context, code, slug, as_file=True)
 
 
 async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -222,8 +235,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- the render path ---------------------------------------------------------------------------
 
 
-async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, slug: str) -> None:
-    """Makes the promo image for `code` on `slug` and sends it, or a friendly reply saying why not."""
+async def _send_promo(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, slug: str, as_file: bool = False
+) -> None:
+    """Makes the promo image for `code` on `slug` and sends it — a photo, or the PNG document when
+    `as_file` — or a friendly reply saying why not."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
@@ -233,7 +249,7 @@ async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: 
     try:
         request = PromoRequest(  # a slug that can never exist is refused here, as an empty one is
             template_slug=slug if SLUG_RE.fullmatch(slug) else "", coupon_code=code, channel=CHANNEL,
-            user_ref=str(user.id), bot_id=bot_id, event_id=event_id,
+            user_ref=str(user.id), bot_id=bot_id, event_id=event_id, fmt="png" if as_file else "telegram",
         )
     except ValueError:
         # A slug that can never exist gets the answer an unknown one gets, never the apology.
@@ -241,18 +257,11 @@ async def _send_promo(update: Update, context: ContextTypes.DEFAULT_TYPE, code: 
         await _no_such_design(context, chat.id, slug)
         return
 
-    async def send_photo(result: PromoResult) -> None:
-        try:
-            await context.bot.send_photo(
-                chat.id, photo=result.image, caption=say.photo_caption(code, result.template_name)
-            )
-        except TimedOut as exc:
-            raise DeliveryUnknown(f"sendPhoto timed out: {exc}") from exc
-
     settings = runtime.settings
     quota = (f"promo:{bot_id}:{user.id}", Limit(settings.promo_limit_per_user, settings.promo_limit_window_s))
     try:
-        await make_promo(runtime, request, send_photo, quota=quota)
+        deliver = (delivery.as_file if as_file else delivery.as_photo)(context, chat.id, code, slug)
+        await make_promo(runtime, request, deliver, quota=quota)
     except USER_ERRORS as exc:
         await context.bot.send_message(chat.id, say.why_not(exc, code, slug), parse_mode=ParseMode.HTML)
     except DeliveryUnknown:

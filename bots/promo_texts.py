@@ -30,6 +30,7 @@ NO_DESIGNS = "There are no designs yet. Please check back soon."
 UNKNOWN_COMMAND = "I don't know that command. " + HELP
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a minute."
 DESIGN_GONE = "That design is gone. Send /templates for the list."
+SEND_AS_FILE = "Send as file (PNG)"
 
 
 def greeting(arrival: audience.Arrival, first_name: str | None) -> str:

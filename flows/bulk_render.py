@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel
 
 from promostack.bulk import rows_of
-from promostack.promo import Format
+from promostack.render.encode import ImageFormat
 from promostack.runtime import current_runtime
 from tasks.render import prepare_bulk_job, render_bulk_images, write_bulk_zip
 
@@ -35,7 +35,7 @@ def bulk_render(
     csv_text: str | None = None,
     job_id: str | None = None,
     workers: int = 2,
-    fmt: Format = "png",
+    fmt: ImageFormat = "png",
     quality: int = 90,
     zip_key: str | None = None,
 ) -> BulkReport:

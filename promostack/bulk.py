@@ -28,7 +28,8 @@ from promostack.coupons import CouponValidator, normalise_code
 from promostack.coupons.check import malformed
 from promostack.errors import InvalidInput
 from promostack.db.generations import GenerationRecord, derived_event_id
-from promostack.promo import CONTENT_TYPES, EXTENSIONS, Format, compose_texts
+from promostack.promo import CONTENT_TYPES, EXTENSIONS, compose_texts
+from promostack.render.encode import ImageFormat
 from promostack.render import RenderError, render_template
 from promostack.storage import ObjectNotFound, ObjectStore, StorageError, check_key
 from promostack.templates.schema import TemplateMeta
@@ -69,7 +70,7 @@ class BulkJob:
     background: bytes
     rows: list[BulkRow]
     problems: list[RowProblem]
-    fmt: Format = "png"
+    fmt: ImageFormat = "png"
     quality: int = 90
 
     def image_key(self, code: str) -> str:
@@ -154,7 +155,7 @@ def prepare_job(
     csv_text: str | None = None,
     csv_key: str | None = None,
     job_id: str | None = None,
-    fmt: Format = "png",
+    fmt: ImageFormat = "png",
     quality: int = 90,
 ) -> BulkJob:
     """The job for a template and a codes CSV given as text or as a key in the template's store."""

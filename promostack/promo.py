@@ -20,12 +20,19 @@ from promostack.coupons import CouponCheck, InvalidCoupon, normalise_code
 from promostack.db.generations import GenerationRecord
 from promostack.errors import InvalidInput
 from promostack.render import render_template
+from promostack.render.telegram import telegram_photo
 from promostack.templates.schema import TemplateMeta
 
 Channel = Literal["web", "api", "telegram", "bulk", "cli"]
-Format = Literal["png", "jpeg", "webp"]
-CONTENT_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
-EXTENSIONS: dict[str, str] = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+# "telegram": the JPEG made to survive Telegram's own re-encode of a photo (see render/telegram.py).
+Format = Literal["png", "jpeg", "webp", "telegram"]
+CONTENT_TYPES: dict[str, str] = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "telegram": "image/jpeg",
+}
+EXTENSIONS: dict[str, str] = {"png": "png", "jpeg": "jpg", "webp": "webp", "telegram": "jpg"}
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 
 
@@ -110,9 +117,12 @@ def render_promo_image(inputs: PromoInputs, request: PromoRequest) -> tuple[byte
     """The rendered image and how long the render took in milliseconds."""
     started = time.perf_counter()
     texts = compose_texts(inputs.meta, inputs.check.code, request.texts)
-    image = render_template(
-        inputs.meta, inputs.background, texts, logo=request.logo, fmt=request.fmt, quality=request.quality
-    )
+    if request.fmt == "telegram":
+        image = telegram_photo(inputs.meta, inputs.background, texts, logo=request.logo)
+    else:
+        image = render_template(
+            inputs.meta, inputs.background, texts, logo=request.logo, fmt=request.fmt, quality=request.quality
+        )
     return image, (time.perf_counter() - started) * 1000
 
 

@@ -13,7 +13,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from promostack.bulk import BulkJob, BulkOutcome, generation_record, prepare_job, run_bulk, write_zip
 from promostack.db.generations import GenerationLog
-from promostack.promo import Format
+from promostack.render.encode import ImageFormat
 from promostack.runtime import Runtime
 from tasks.retries import RETRY_DEPENDENCY_ERRORS
 
@@ -44,7 +44,7 @@ def prepare_bulk_job(
     csv_text: str | None,
     csv_key: str | None,
     job_id: str | None,
-    fmt: Format,
+    fmt: ImageFormat,
     quality: int,
 ) -> BulkJob:
     """The job: template, background, parsed rows and refused rows."""

@@ -213,7 +213,8 @@ def test_promo_with_code_and_template_sends_the_image_with_a_caption(promo_bot: 
         promo_bot.post(client, message_update("/promo welcome10 summer-sale"))
     [photo] = promo_bot.sent("sendPhoto")
     assert photo.params["chat_id"] == USER
-    assert _image(photo.files["photo"]).size == (1080, 1080)
+    # A JPEG made to survive Telegram's re-encode, at full size.
+    assert (_image(photo.files["photo"]).format, _image(photo.files["photo"]).size) == ("JPEG", (1080, 1080))
     assert photo.params["caption"] == "WELCOME10 — Summer sale"
     [event] = promo_bot.events()
     assert (event.channel, event.user_ref, event.template_slug, event.coupon_code, event.success) == (
@@ -338,6 +339,22 @@ def test_anything_unexpected_is_logged_with_context_and_apologised_for(
     assert "9191" in record.getMessage() and str(USER) in record.getMessage() and record.exc_info
     [event] = promo_bot.events()
     assert (event.status, event.success) == ("failed", False) and "InvalidTemplate" in (event.error or "")
+
+
+def test_send_as_file_under_a_photo_sends_the_lossless_png_of_the_same_promo(promo_bot: PromoBot) -> None:
+    with promo_bot.running() as client:
+        promo_bot.post(client, message_update("/promo WELCOME10 summer-sale"))
+        [photo] = promo_bot.api.wait_for("sendPhoto", timeout=20)
+        [[button]] = photo.params["reply_markup"]["inline_keyboard"]
+        assert button["text"] == "Send as file (PNG)"
+        promo_bot.post(client, callback_update(button["callback_data"]))
+    [document] = promo_bot.sent("sendDocument")
+    png = _image(document.files["document"])
+    assert (png.format, png.size) == ("PNG", (1080, 1080))
+    # The PNG is the lossless version of the photo the user already has.
+    jpeg = _image(photo.files["photo"]).convert("RGB")
+    assert max(abs(a - b) for a, b in zip(png.convert("RGB").getpixel((540, 540)), jpeg.getpixel((540, 540)))) < 12
+    assert [e.status for e in promo_bot.events()] == ["succeeded", "succeeded"]
 
 
 def test_the_event_of_a_promo_is_settled_and_named_after_its_update(promo_bot: PromoBot) -> None:
