@@ -29,6 +29,9 @@ from promostack.signals.walk_forward import WalkForwardConfig, WalkForwardReport
 from tasks.optimise_signals import optimise_window, read_candles, save_report
 from tasks.signals import load_live_params
 
+#: Key of the progress artifact (percent of windows done) the dashboard polls.
+PROGRESS_KEY = "optimise-signals-progress"
+
 
 class OptimisationSummary(BaseModel):
     """What a run of `optimise-signals` found, and where its full report is."""
@@ -67,7 +70,7 @@ def optimise_signals(
         "%d windows of %d + %d candles, %d parameter sets each", len(plan.jobs), in_sample_candles,
         out_of_sample_candles, len(plan.candidates),
     )  # fmt: skip
-    progress = create_progress_artifact(0.0, key="optimise-signals-progress", description="Windows optimised")
+    progress = create_progress_artifact(0.0, key=PROGRESS_KEY, description="Windows optimised")
     futures = [optimise_window.submit(job) for job in plan.jobs]
     results = []
     for future in as_completed(futures):

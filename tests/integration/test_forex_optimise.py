@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
+from starlette.testclient import TestClient
 
 from flows.optimise_signals import optimise_signals
 from promostack.errors import InvalidInput
@@ -16,6 +17,7 @@ from promostack.marketdata.synthetic import synthetic_candles, write_candles_csv
 from promostack.runtime import Runtime
 from promostack.signals.adoptions import adopt, adoption_history, live_params, walk_forward_report, walk_forward_runs
 from promostack.signals.params import StrategyParams
+from tests.integration.admin_support import admin, app_client  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.prefect
 WARM_UP = StrategyParams().startup_candle_count
@@ -30,10 +32,11 @@ def candles_csv(tmp_path: Path) -> Path:
     return path
 
 
-def test_optimise_stores_a_report_per_run_and_leaves_the_live_parameters_alone(
-    runtime: Runtime, prefect_harness: None, candles_csv: Path
+def test_optimise_stores_a_report_shows_its_progress_and_leaves_the_live_parameters_alone(
+    runtime: Runtime, prefect_harness: None, candles_csv: Path, admin: tuple[TestClient, str]
 ) -> None:
-    summary = optimise_signals(csv=str(candles_csv), **SMALL)
+    state = optimise_signals(csv=str(candles_csv), **SMALL, return_state=True)
+    summary = state.result()
     assert summary.windows == 3
     [run] = walk_forward_runs(runtime.sessions)
     assert (run.id, run.windows, run.trades, run.source) == (summary.run_id, 3, summary.trades, "xauusd.csv")
@@ -48,6 +51,9 @@ def test_optimise_stores_a_report_per_run_and_leaves_the_live_parameters_alone(
             return {a.key for a in await client.read_artifacts() if a.key}
 
     assert {"optimise-signals-report", "optimise-signals-equity"} <= asyncio.run(artifact_keys())
+    client, _ = admin  # the dashboard follows a run by its progress artifact
+    progress = client.get(f"/admin/api/signals/optimisations/progress/{state.state_details.flow_run_id}").json()
+    assert progress == {"state": "Completed", "final": True, "progress": 100.0}
 
 
 def test_adopting_an_invalid_set_says_why_and_changes_nothing(runtime: Runtime) -> None:

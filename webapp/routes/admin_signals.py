@@ -6,6 +6,8 @@
 - `POST /admin/api/signals/optimisations` → 202 with the `optimise-signals` run just started on
   the configured candles (never a path from the browser); 503 when Prefect or the deployment
   cannot be reached.
+- `GET /admin/api/signals/optimisations/progress/{flow_run_id}` → `{"state", "final", "progress"}`
+  of a started run (progress: percent of windows done, from the flow's progress artifact).
 - `POST /admin/api/signals/adoptions` `{"run_id", "window", "adopted_by", "note"?}` or
   `{"defaults": true, "adopted_by", "note"?}` → 201 with the recorded change; the set becomes
   the live one from the next `generate-signals` run. 422 for an incomplete body, 404 for an
@@ -16,9 +18,13 @@ All need an admin session; the POSTs also the CSRF header (checked before the ro
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from uuid import UUID
 
 import httpx
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +36,9 @@ from promostack.errors import InvalidInput, NotFound
 from promostack.signals import adoptions
 from promostack.signals.params import StrategyParams
 from webapp.auth import admin_api
+from flows.optimise_signals import PROGRESS_KEY
 from webapp.context import runtime
+from webapp.prefect_runs import READ_TIMEOUT_S, api_url
 from webapp.routes.admin_json import error, json_body
 
 DEPLOYMENT = "optimise-signals/optimise-signals"
@@ -93,6 +101,39 @@ async def start_optimisation(request: Request) -> Response:
 
 
 @admin_api
+async def optimisation_progress(request: Request) -> Response:
+    """The state of a started `optimise-signals` run and the percent of its windows done."""
+    try:
+        flow_run_id = UUID(request.path_params["flow_run_id"])
+    except ValueError:
+        return error(422, "flow_run_id: not a flow run id", field="flow_run_id")
+    if not api_url():
+        return error(503, "this web app has no Prefect API to follow runs on: set PREFECT_API_URL")
+
+    async def read() -> dict[str, Any]:
+        async with get_client() as client:
+            run = await client.read_flow_run(flow_run_id)
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), key=ArtifactFilterKey(any_=[PROGRESS_KEY])
+                )
+            )
+        state = run.state
+        return {
+            "state": state.name if state else "Pending",
+            "final": bool(state and state.is_final()),
+            "progress": float(found[0].data) if found else None,  # type: ignore[arg-type]
+        }
+
+    try:
+        return JSONResponse(await asyncio.wait_for(read(), timeout=READ_TIMEOUT_S))
+    except ObjectNotFound:
+        return error(404, f"no flow run {flow_run_id}")
+    except (httpx.HTTPError, OSError, PrefectHTTPStatusError, TimeoutError) as exc:
+        return error(503, f"Prefect is not reachable, so the run cannot be followed ({exc.__class__.__name__})")
+
+
+@admin_api
 async def adopt(request: Request) -> Response:
     """201 with the recorded change of the live parameters."""
     body = await json_body(request)
@@ -139,6 +180,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/admin/api/signals/optimisations", list_optimisations, methods=["GET"]),
         Route("/admin/api/signals/optimisations", start_optimisation, methods=["POST"]),
+        Route("/admin/api/signals/optimisations/progress/{flow_run_id}", optimisation_progress, methods=["GET"]),
         Route("/admin/api/signals/optimisations/{run_id}", get_optimisation, methods=["GET"]),
         Route("/admin/api/signals/adoptions", adopt, methods=["POST"]),
     ]

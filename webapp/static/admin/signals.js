@@ -141,15 +141,42 @@ export async function optimisationPage(view, params, shell) {
     if (!await confirmDialog("Run a walk-forward optimisation?", "It runs on the workers over the configured candle file and takes a few minutes; the report appears here when it is done. The live parameters do not change.", "Run", { danger: false })) return;
     try {
       const run = await api("POST", "/admin/api/signals/optimisations");
-      toast("Optimisation started: follow its progress in Prefect.");
-      start.title = run.ui_url;
+      follow(run);
     } catch (error) {
       toast(error.message, "error");
     }
   });
-  shell.actions(start);
+  // A started run: a progress bar fed by the flow's progress artifact, then the new report.
+  const meter = h("progress", { id: "optimisation-progress", max: 100, hidden: true });
+  const status = h("a", { class: "faint", id: "optimisation-status", target: "_blank", rel: "noopener" });
+  let timer = null;
+  const follow = (run) => {
+    start.disabled = true;
+    meter.hidden = false;
+    meter.removeAttribute("value");
+    status.href = run.ui_url;
+    status.textContent = "Starting…";
+    timer = setInterval(async () => {
+      try {
+        const p = await api("GET", `/admin/api/signals/optimisations/progress/${run.flow_run_id}`);
+        if (p.progress !== null) meter.value = p.progress;
+        status.textContent = `${p.state}${p.progress === null ? "" : ` · ${Math.round(p.progress)}% of windows`}`;
+        if (!p.final) return;
+        clearInterval(timer);
+        start.disabled = false;
+        if (p.state === "Completed") { toast("Optimisation done: its report is below."); reload(); }
+        else toast(`The optimisation run ended ${p.state}: see it in Prefect.`, "error");
+      } catch (error) {
+        clearInterval(timer);
+        start.disabled = false;
+        status.textContent = error.message;
+      }
+    }, 2000);
+  };
+  shell.actions(status, meter, start);
   let chart = null;
-  const reload = () => optimisationPage(view, params, shell);
+  // Draw the page again in place (after an adoption or a finished run), releasing this one's chart.
+  const reload = () => { chart?.destroy(); clearInterval(timer); optimisationPage(view, params, shell); };
   let data;
   try {
     data = await api("GET", "/admin/api/signals/optimisations");
@@ -162,7 +189,7 @@ export async function optimisationPage(view, params, shell) {
   if (!data.runs.length) {
     view.replaceChildren(head, liveCard(data, reload), emptyState(ICONS.chart, "No optimisation yet",
       "Run one here, with promostack optimise --csv candles.csv, or the optimise-signals deployment. Reports appear here."));
-    return;
+    return { cleanup: () => clearInterval(timer) };
   }
   const wanted = Number(params[0] || data.runs[0].id);
   const picker = h("select", { id: "run-picker", "aria-label": "Walk-forward run" },
@@ -179,5 +206,5 @@ export async function optimisationPage(view, params, shell) {
   const report = reportView(run, data, reload);
   view.replaceChildren(head, liveCard(data, reload), h("p", {}, picker), report.node);
   chart = report.draw();
-  return { cleanup: () => chart?.destroy() };
+  return { cleanup: () => { chart?.destroy(); clearInterval(timer); } };
 }
