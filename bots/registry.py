@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bots import forex, promo
 from promostack.config import Settings
 
 RegisterHandlers = Callable[[Application], None]
@@ -29,12 +29,19 @@ RegisterHandlers = Callable[[Application], None]
 
 @dataclass(frozen=True)
 class BotEntry:
-    """One bot: its id, its token (None when off) and what adds its handlers."""
+    """One bot: its id, its token (None when off) and the module whose `register_handlers` adds
+    its handlers (imported when the bot is built, so listing bots stays light: the handlers pull
+    in the flows and Prefect)."""
 
     id: str
     description: str
     token: SecretStr | None
-    register_handlers: RegisterHandlers
+    handlers_module: str
+
+    def register_handlers(self, application: Application) -> None:
+        """Nothing; adds the bot's handlers to `application`."""
+        register: RegisterHandlers = importlib.import_module(self.handlers_module).register_handlers
+        register(application)
 
     @property
     def enabled(self) -> bool:
@@ -55,8 +62,8 @@ def webhook_path(bot_id: str) -> str:
 def all_bots(settings: Settings) -> list[BotEntry]:
     """Every bot PromoStack knows, on or off."""
     return [
-        BotEntry("promo", "promo images: /promo CODE [TEMPLATE]", settings.promo_bot_token, promo.register_handlers),
-        BotEntry("forex", "gold trading signals channel", settings.forex_bot_token, forex.register_handlers),
+        BotEntry("promo", "promo images: /promo CODE [TEMPLATE]", settings.promo_bot_token, "bots.promo"),
+        BotEntry("forex", "gold trading signals channel", settings.forex_bot_token, "bots.forex"),
     ]
 
 

@@ -26,7 +26,6 @@ from telegram.ext import Application
 from bots.application import build_application
 from bots.background import drain_background
 from bots.registry import BotEntry, all_bots, enabled_bots, webhook_secret
-from flows.render_promo import settling_stale_attempts
 from cli.output import Column, error_console, json_option, print_list
 from promostack.config import Settings, get_settings
 from promostack.runtime import build_runtime, install_runtime
@@ -112,6 +111,8 @@ async def delete_webhooks(settings: Settings, bots: list[BotEntry]) -> list[Webh
 
 async def poll(settings: Settings, bots: list[BotEntry], stop: asyncio.Event) -> None:
     """Nothing; runs `bots` with long polling until `stop` is set (their webhooks are removed)."""
+    from flows.render_promo import settling_stale_attempts  # the corridor pulls in Prefect
+
     runtime = build_runtime(settings)
     started: list[Application] = []
     stack = AsyncExitStack()
