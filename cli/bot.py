@@ -87,7 +87,7 @@ async def set_webhooks(
                     drop_pending_updates=drop_pending,
                 )
                 if entry.id == "promo":
-                    from bots.promo import COMMANDS
+                    from bots.promo_texts import COMMANDS
 
                     await bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
             results.append(WebhookResult(entry.id, url, True, "set"))
