@@ -22,6 +22,7 @@ NOW = datetime.now(timezone.utc)
 @pytest.fixture
 async def application(bot_api: FakeBotApi, runtime: Runtime) -> AsyncIterator[Application]:
     app = Application.builder().token("555:forex").base_url(bot_api.base_url).build()
+    app.bot_data["runtime"] = runtime  # as build_application hands it in
     register_handlers(app)
     async with app:
         yield app
