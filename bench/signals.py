@@ -116,10 +116,11 @@ def main() -> None:
         run_backtest(window, TrendStrategy(params))
     naive = (time.perf_counter() - started) / 20 * len(plan.candidates) * len(plan.jobs)
     print(f"walk_forward_1proc_s: {one_process:.1f}   (baseline: the same windows in one process)")
-    print(f"backtests_naive_s: {naive:.1f}   (baseline: plain backtests of every set on every window, estimated)")
+    print(f"backtests_naive_s: {naive:.1f}   (baseline: plain backtests of every set on every window, est.)")
     print(
-        f"walk_forward_s: {walk_forward:.1f}   (target <= 120; {len(history)} candles, {len(plan.jobs)} windows "
-        f"x {len(plan.candidates)} sets, 2 processes; {one_process / walk_forward:.2f}x faster than 1 process; "
+        f"walk_forward_s: {walk_forward:.1f}   (target <= 120; {len(history)} candles, "
+        f"{len(plan.jobs)} windows x {len(plan.candidates)} sets, 2 processes; "
+        f"{one_process / walk_forward:.2f}x faster than 1 process; "
         f"{report.out_of_sample.trades} out-of-sample trades)"
     )
 

@@ -31,12 +31,18 @@ def optimise(
     symbol: str = typer.Option("XAU/USD", help="Symbol of the candles (sets pip size and decimals)."),
     interval: str = typer.Option("15min", help="Candle interval of the file."),
     in_sample: int = typer.Option(6000, "--in-sample", help="Candles each window tunes on."),
-    out_of_sample: int = typer.Option(1500, "--out-of-sample", help="Candles each window is judged on (the step)."),
+    out_of_sample: int = typer.Option(
+        1500, "--out-of-sample", help="Candles each window is judged on (the step)."
+    ),
     candidates: int = typer.Option(200, help="Parameter sets tried per window."),
     seed: int = typer.Option(7, help="Seed of the parameter-set draw."),
     workers: int = typer.Option(2, min=1, max=64, help="Processes optimising windows in parallel."),
-    chart: Path | None = typer.Option(None, "--chart", help="Write the stitched out-of-sample equity as a PNG."),
-    save: bool = typer.Option(True, "--save/--no-save", help="Store the report for the dashboard's Signals page."),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="Write the stitched out-of-sample equity as a PNG."
+    ),
+    save: bool = typer.Option(
+        True, "--save/--no-save", help="Store the report for the dashboard's Signals page."
+    ),
 ) -> None:
     """Walk-forward optimise the strategy: tune on each window, judge on the next, report out of sample."""
     # Imported here: pandas would slow every other command of the CLI.
@@ -52,7 +58,10 @@ def optimise(
     try:
         with cli_errors():
             config = WalkForwardConfig(
-                in_sample_candles=in_sample, out_of_sample_candles=out_of_sample, candidates=candidates, seed=seed
+                in_sample_candles=in_sample,
+                out_of_sample_candles=out_of_sample,
+                candidates=candidates,
+                seed=seed,
             )
             candles = read_candles_csv(csv)
             base = (
@@ -81,11 +90,13 @@ def optimise(
         console.print(f"stored as walk-forward run {run_id}: adopt a set on the dashboard's Signals page")
     if chart is not None:
         curve = [0.0] + [p.pips for p in report.equity]
-        chart.write_bytes(equity_png(curve, f"Walk-forward {symbol} {interval} · out-of-sample equity in pips"))
+        chart.write_bytes(
+            equity_png(curve, f"Walk-forward {symbol} {interval} · out-of-sample equity in pips")
+        )
         console.print(f"equity chart written to [bold]{chart}[/]")
 
 
-def report_table(report: "WalkForwardReport") -> Table:
+def report_table(report: WalkForwardReport) -> Table:
     """The out-of-sample figures, one row per window, and the parameters' stability."""
     oos = report.out_of_sample
     table = Table(title=f"Walk-forward {report.symbol} {report.interval} · {len(report.windows)} windows")
@@ -105,7 +116,8 @@ def report_table(report: "WalkForwardReport") -> Table:
     table.caption = (
         f"out of sample: {oos.trades} trades, win rate "
         f"{'n/a' if oos.win_rate is None else f'{oos.win_rate * 100:.1f}%'}, expectancy {expectancy} "
-        f"(in-sample {in_sample}), {oos.total_pips:+.1f} pips, max drawdown {oos.max_drawdown_pips:.1f} pips; "
+        f"(in-sample {in_sample}), {oos.total_pips:+.1f} pips, "
+        f"max drawdown {oos.max_drawdown_pips:.1f} pips; "
         "parameter spread (0 stable, ~0.29 random): "
         + ", ".join(f"{s.name} {s.spread:.2f}" for s in report.stability)
     )

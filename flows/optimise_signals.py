@@ -55,7 +55,7 @@ def optimise_signals(
     candidates: int = 200,
     seed: int = 7,
 ) -> OptimisationSummary:
-    """Walk-forward optimise the strategy on a CSV of candles (default: the replay file) and store the report."""
+    """The summary of a walk-forward optimisation over a CSV of candles (default: the replay file)."""
     path = Path(csv) if csv else (current_runtime().settings.market_replay_csv or BUNDLED_SAMPLE)
     config = WalkForwardConfig(
         in_sample_candles=in_sample_candles,
@@ -79,7 +79,9 @@ def optimise_signals(
     report = stitch(plan, results)
     run_id = save_report(report, path.name)
     create_markdown_artifact(
-        key="optimise-signals-report", markdown=report_markdown(report, run_id), description="Walk-forward report"
+        key="optimise-signals-report",
+        markdown=report_markdown(report, run_id),
+        description="Walk-forward report",
     )
     create_table_artifact(
         key="optimise-signals-equity",
@@ -118,7 +120,8 @@ def report_markdown(report: WalkForwardReport, run_id: int) -> str:
         "|---|---|",
         f"| trades | {oos.trades} |",
         f"| win rate | {show(oos.win_rate and oos.win_rate * 100, '{:.1f}%')} |",
-        f"| expectancy | {show(oos.expectancy_pips, '{:+.1f}')} pips / {show(oos.expectancy_r, '{:+.3f}')} R |",
+        f"| expectancy | {show(oos.expectancy_pips, '{:+.1f}')} pips"
+        f" / {show(oos.expectancy_r, '{:+.3f}')} R |",
         f"| in-sample expectancy of the chosen sets | {show(report.in_sample_expectancy_r, '{:+.3f}')} R |",
         f"| total | {oos.total_pips:+.1f} pips |",
         f"| max drawdown | {oos.max_drawdown_pips:.1f} pips |",
@@ -132,9 +135,14 @@ def report_markdown(report: WalkForwardReport, run_id: int) -> str:
         chosen = "none traded enough" if w.chosen is None else f"#{w.chosen}"
         lines.append(
             f"| {w.index} | {w.out_of_sample_start:%Y-%m-%d %H:%M} | {chosen} | "
-            f"{w.in_sample_trades} / {show(w.in_sample_expectancy_r, '{:+.3f}')} | {len(w.trades)} / {pips:+.1f} |"
+            f"{w.in_sample_trades} / {show(w.in_sample_expectancy_r, '{:+.3f}')} | "
+            f"{len(w.trades)} / {pips:+.1f} |"
         )
-    lines += ["", "| parameter | bounds | chosen values | spread (0 stable, ~0.29 random) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| parameter | bounds | chosen values | spread (0 stable, ~0.29 random) |",
+        "|---|---|---|---|",
+    ]
     for s in report.stability:
         values = ", ".join(f"{v:g}" for v in s.values)
         lines.append(f"| {s.name} | {s.low:g}–{s.high:g} | {values} | {s.spread:.2f} |")

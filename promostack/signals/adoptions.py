@@ -76,7 +76,17 @@ def walk_forward_runs(sessions: sessionmaker[Session], limit: int = 50) -> list[
     query = select(WalkForwardRun).order_by(WalkForwardRun.created_at.desc(), WalkForwardRun.id.desc())
     with sessions() as session:
         return [
-            RunSummary(r.id, r.created_at, r.symbol, r.interval, r.source, r.windows, r.trades, r.expectancy_r, r.edge)
+            RunSummary(
+                r.id,
+                r.created_at,
+                r.symbol,
+                r.interval,
+                r.source,
+                r.windows,
+                r.trades,
+                r.expectancy_r,
+                r.edge,
+            )
             for r in session.scalars(query.limit(limit))
         ]
 

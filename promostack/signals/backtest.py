@@ -95,11 +95,15 @@ def simulate(
         )  # fmt: skip
         if found is None:
             if value_open_trade and row + 1 < stop:
-                trades.append(SimulatedTrade(int(row), stop - 1, side, entry, stop_loss, WINDOW_END, float(closes[-1])))
+                trades.append(
+                    SimulatedTrade(int(row), stop - 1, side, entry, stop_loss, WINDOW_END, float(closes[-1]))
+                )
             break  # still open at the end of the candles: no later signal may open
         offset, status, exit_price = found
         exit_row = int(row) + 1 + offset
-        trades.append(SimulatedTrade(int(row), exit_row, side, entry, stop_loss, status, round(exit_price, digits)))
+        trades.append(
+            SimulatedTrade(int(row), exit_row, side, entry, stop_loss, status, round(exit_price, digits))
+        )
         # The exit candle was judged first, so a new signal may already come from it.
         free_from = exit_row
         if progress:

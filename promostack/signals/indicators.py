@@ -35,7 +35,9 @@ import pandas as pd
 from promostack.signals.params import StrategyParams
 
 
-def _smooth(values: np.ndarray, seed_at: int, seed: float, alpha: float, step_weight: float | None = None) -> np.ndarray:
+def _smooth(
+    values: np.ndarray, seed_at: int, seed: float, alpha: float, step_weight: float | None = None
+) -> np.ndarray:
     """y[seed_at] = seed, then y[t] = y[t-1] * (1 - alpha) + step_weight * values[t] (NaN before).
 
     `step_weight` defaults to `alpha` (an exponential average); Wilder's running sums use 1.
@@ -170,13 +172,15 @@ def populate_indicators(
         "rsi": once(("rsi", p.rsi_window), lambda: relative_strength_index(c, p.rsi_window)),
     }
     columns["macd"], columns["macd_signal"], columns["macd_hist"] = once(
-        ("macd", p.macd_fast, p.macd_slow, p.macd_signal), lambda: macd(c, p.macd_fast, p.macd_slow, p.macd_signal)
+        ("macd", p.macd_fast, p.macd_slow, p.macd_signal),
+        lambda: macd(c, p.macd_fast, p.macd_slow, p.macd_signal),
     )
     columns["bb_upper"], columns["bb_middle"], columns["bb_lower"] = once(
         ("bb", p.bb_window, p.bb_dev), lambda: bollinger_bands(c, p.bb_window, p.bb_dev)
     )
     columns["stoch_k"], columns["stoch_d"] = once(
-        ("stoch", p.stoch_window, p.stoch_smooth), lambda: stochastic(h, lo, c, p.stoch_window, p.stoch_smooth)
+        ("stoch", p.stoch_window, p.stoch_smooth),
+        lambda: stochastic(h, lo, c, p.stoch_window, p.stoch_smooth),
     )
     columns["atr"] = once(("atr", p.atr_window), lambda: average_true_range(h, lo, c, p.atr_window))
     columns["adx"] = once(("adx", p.adx_window), lambda: average_directional_index(h, lo, c, p.adx_window))
@@ -184,7 +188,9 @@ def populate_indicators(
     return pd.concat([candles, pd.DataFrame(columns, index=candles.index)], axis=1)
 
 
-def bollinger_bands(close: np.ndarray, window: int, deviations: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bollinger_bands(
+    close: np.ndarray, window: int, deviations: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(upper, middle, lower) Bollinger Bands: a simple average +/- population deviations."""
     rolling = pd.Series(close).rolling(window)
     middle = rolling.mean().to_numpy()

@@ -20,7 +20,18 @@ from promostack.signals.lifecycle import price_decimals
 from promostack.signals.params import StrategyParams
 
 BUY, SELL = "BUY", "SELL"
-_RULE_COLUMNS = ("close", "ema_fast", "ema_slow", "ema_trend", "adx", "macd_hist", "rsi", "bb_upper", "bb_lower", "stoch_k")
+_RULE_COLUMNS = (
+    "close",
+    "ema_fast",
+    "ema_slow",
+    "ema_trend",
+    "adx",
+    "macd_hist",
+    "rsi",
+    "bb_upper",
+    "bb_lower",
+    "stoch_k",
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,10 @@ class TrendStrategy:
             col["stoch_k"] > p.stoch_sell_min,
         ]
         flags = pd.DataFrame(
-            {"enter_long": np.logical_and.reduce(long_rules), "enter_short": np.logical_and.reduce(short_rules)},
+            {
+                "enter_long": np.logical_and.reduce(long_rules),
+                "enter_short": np.logical_and.reduce(short_rules),
+            },
             index=frame.index,
         )
         return pd.concat([frame, flags], axis=1)

@@ -34,7 +34,9 @@ def stored_run(client: TestClient) -> int:
     return save_walk_forward_run(client.app.state.runtime.sessions, small_report(), "gold.csv")
 
 
-def test_the_page_lists_runs_and_shows_a_report_with_its_verdict_and_equity(admin: tuple[TestClient, str]) -> None:
+def test_the_page_lists_runs_and_shows_a_report_with_its_verdict_and_equity(
+    admin: tuple[TestClient, str],
+) -> None:
     client, _ = admin
     run_id = stored_run(client)
     listing = client.get("/admin/api/signals/optimisations").json()
@@ -59,7 +61,10 @@ def test_adopting_a_window_makes_its_set_live_and_records_who_and_why(admin: tup
     )  # fmt: skip
     assert change["previous_params"] == StrategyParams().model_dump(mode="json")
     back = {"defaults": True, "adopted_by": "Dana"}
-    assert client.post("/admin/api/signals/adoptions", json=back, headers={"X-CSRF-Token": token}).status_code == 201
+    assert (
+        client.post("/admin/api/signals/adoptions", json=back, headers={"X-CSRF-Token": token}).status_code
+        == 201
+    )
     assert live_params(client.app.state.runtime.sessions, "XAU/USD", "15min") == StrategyParams()
 
 
@@ -68,10 +73,15 @@ def test_an_adoption_without_a_name_or_of_an_unknown_run_is_refused_and_changes_
 ) -> None:
     client, token = admin
     run_id = stored_run(client)
-    nameless = client.post("/admin/api/signals/adoptions", json={"run_id": run_id, "window": 0}, headers={"X-CSRF-Token": token})
+    nameless = client.post(
+        "/admin/api/signals/adoptions", json={"run_id": run_id, "window": 0}, headers={"X-CSRF-Token": token}
+    )
     assert nameless.status_code == 422 and nameless.json()["field"] == "adopted_by"
     unknown = {"run_id": run_id + 99, "window": 0, "adopted_by": "Dana"}
-    assert client.post("/admin/api/signals/adoptions", json=unknown, headers={"X-CSRF-Token": token}).status_code == 404
+    assert (
+        client.post("/admin/api/signals/adoptions", json=unknown, headers={"X-CSRF-Token": token}).status_code
+        == 404
+    )
     assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
 
 

@@ -35,9 +35,13 @@ def test_optimise_prints_the_out_of_sample_verdict_stores_the_report_and_draws_t
     embedded: CliRunner, tmp_path: Path
 ) -> None:
     csv = tmp_path / "gold.csv"
-    write_candles_csv(synthetic_candles(WARM_UP + 3000 + 2 * 1000, seed=1, trend=0.0003, regime_candles=400), str(csv))
+    write_candles_csv(
+        synthetic_candles(WARM_UP + 3000 + 2 * 1000, seed=1, trend=0.0003, regime_candles=400), str(csv)
+    )
     chart = tmp_path / "oos.png"
-    result = embedded.invoke(app, ["optimise", "--csv", str(csv), *SMALL, "--chart", str(chart)], env={"COLUMNS": "200"})
+    result = embedded.invoke(
+        app, ["optimise", "--csv", str(csv), *SMALL, "--chart", str(chart)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     runtime = build_runtime(get_settings())
     try:
@@ -51,9 +55,13 @@ def test_optimise_prints_the_out_of_sample_verdict_stores_the_report_and_draws_t
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 
-def test_optimise_of_a_file_too_short_says_how_many_candles_it_needs(embedded: CliRunner, tmp_path: Path) -> None:
+def test_optimise_of_a_file_too_short_says_how_many_candles_it_needs(
+    embedded: CliRunner, tmp_path: Path
+) -> None:
     csv = tmp_path / "short.csv"
     write_candles_csv(synthetic_candles(3000), str(csv))
-    result = embedded.invoke(app, ["optimise", "--csv", str(csv), *SMALL, "--no-save"], env={"COLUMNS": "200"})
+    result = embedded.invoke(
+        app, ["optimise", "--csv", str(csv), *SMALL, "--no-save"], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 1
     assert f"needs at least {WARM_UP + 4000} candles" in result.output

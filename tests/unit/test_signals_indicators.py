@@ -129,7 +129,9 @@ def ta_lib_adx(n: int) -> list[float | None]:
 def ta_lib_slow_k(n: int, smooth: int) -> list[float | None]:
     """TA_STOCH's slow %K with SMA smoothing: the mean of the last `smooth` fast %K values."""
     fast = [
-        100 * (CLOSES[i] - min(LOWS[i - n + 1 : i + 1])) / (max(HIGHS[i - n + 1 : i + 1]) - min(LOWS[i - n + 1 : i + 1]))
+        100
+        * (CLOSES[i] - min(LOWS[i - n + 1 : i + 1]))
+        / (max(HIGHS[i - n + 1 : i + 1]) - min(LOWS[i - n + 1 : i + 1]))
         if i >= n - 1
         else None
         for i in range(len(CLOSES))

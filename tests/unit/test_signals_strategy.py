@@ -131,6 +131,8 @@ def test_a_forex_backtest_keeps_the_pairs_five_decimals_in_levels_exits_and_reas
     assert all(p == round(p, 5) for p in prices)
     assert any(p != round(p, 2) for p in prices)  # not cut to gold's 2 decimals
     signal = trades[0].signal
-    assert signal.atr == pytest.approx(float(strategy.analyse(eurusd)["atr"].loc[signal.candle_time]), abs=1e-6)
+    assert signal.atr == pytest.approx(
+        float(strategy.analyse(eurusd)["atr"].loc[signal.candle_time]), abs=1e-6
+    )
     assert signal.reasons["indicators"]["ema_trend"] != round(signal.reasons["indicators"]["ema_trend"], 2)
     assert f"({signal.reasons['indicators']['ema_trend']:.5f})" in signal.reasons["rules"][0]

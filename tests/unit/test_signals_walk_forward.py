@@ -47,7 +47,9 @@ def test_a_planted_trend_edge_is_found_out_of_sample(planted: WalkForwardReport)
     assert oos.verdict.startswith("edge:")
 
 
-def test_a_random_walk_reports_no_edge_however_good_the_in_sample_looked(random_walk: WalkForwardReport) -> None:
+def test_a_random_walk_reports_no_edge_however_good_the_in_sample_looked(
+    random_walk: WalkForwardReport,
+) -> None:
     oos = random_walk.out_of_sample
     assert oos.trades >= 30  # enough trades to judge, so "no edge" is a verdict, not a shrug
     assert not oos.edge and oos.verdict.startswith("no edge:")

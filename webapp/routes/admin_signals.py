@@ -32,11 +32,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from flows.optimise_signals import PROGRESS_KEY
 from promostack.errors import InvalidInput, NotFound
 from promostack.signals import adoptions
 from promostack.signals.params import StrategyParams
 from webapp.auth import admin_api
-from flows.optimise_signals import PROGRESS_KEY
 from webapp.context import runtime
 from webapp.prefect_runs import READ_TIMEOUT_S, api_url
 from webapp.routes.admin_json import error, json_body
@@ -66,7 +66,8 @@ async def list_optimisations(request: Request) -> Response:
     def load() -> dict[str, Any]:
         return {
             "runs": [
-                {**vars(run), "created_at": run.created_at.isoformat()} for run in adoptions.walk_forward_runs(sessions)
+                {**vars(run), "created_at": run.created_at.isoformat()}
+                for run in adoptions.walk_forward_runs(sessions)
             ],
             "live": adoptions.live_params(sessions, SYMBOL, INTERVAL).model_dump(mode="json"),
             "defaults": StrategyParams(symbol=SYMBOL, interval=INTERVAL).model_dump(mode="json"),
@@ -93,11 +94,17 @@ async def start_optimisation(request: Request) -> Response:
     try:
         run = await run_deployment(DEPLOYMENT, timeout=0)
     except ObjectNotFound:
-        return error(503, f"the {DEPLOYMENT} deployment is not registered: run make run or prefect deploy --all")
+        return error(
+            503, f"the {DEPLOYMENT} deployment is not registered: run make run or prefect deploy --all"
+        )
     except (httpx.HTTPError, PrefectHTTPStatusError) as exc:
-        return error(503, f"Prefect is not reachable, so the optimisation was not started ({exc.__class__.__name__})")
+        return error(
+            503, f"Prefect is not reachable, so the optimisation was not started ({exc.__class__.__name__})"
+        )
     ui = runtime(request).settings.prefect_ui_url.rstrip("/")
-    return JSONResponse({"flow_run_id": str(run.id), "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202)
+    return JSONResponse(
+        {"flow_run_id": str(run.id), "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202
+    )
 
 
 @admin_api
@@ -115,7 +122,8 @@ async def optimisation_progress(request: Request) -> Response:
             run = await client.read_flow_run(flow_run_id)
             found = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), key=ArtifactFilterKey(any_=[PROGRESS_KEY])
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                    key=ArtifactFilterKey(any_=[PROGRESS_KEY]),
                 )
             )
         state = run.state
@@ -130,7 +138,9 @@ async def optimisation_progress(request: Request) -> Response:
     except ObjectNotFound:
         return error(404, f"no flow run {flow_run_id}")
     except (httpx.HTTPError, OSError, PrefectHTTPStatusError, TimeoutError) as exc:
-        return error(503, f"Prefect is not reachable, so the run cannot be followed ({exc.__class__.__name__})")
+        return error(
+            503, f"Prefect is not reachable, so the run cannot be followed ({exc.__class__.__name__})"
+        )
 
 
 @admin_api
@@ -148,7 +158,9 @@ async def adopt(request: Request) -> Response:
     def record() -> adoptions.Adoption:
         if body.get("defaults") is True:
             defaults = StrategyParams(symbol=SYMBOL, interval=INTERVAL)
-            return adoptions.adopt(sessions, defaults.model_dump(), adopted_by, note or "back to the defaults")
+            return adoptions.adopt(
+                sessions, defaults.model_dump(), adopted_by, note or "back to the defaults"
+            )
         run_id, window = _int(body.get("run_id"), "run_id"), _int(body.get("window"), "window")
         report = adoptions.walk_forward_report(sessions, run_id)
         chosen = next((w.params for w in report.windows if w.index == window), None)
@@ -180,7 +192,9 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/admin/api/signals/optimisations", list_optimisations, methods=["GET"]),
         Route("/admin/api/signals/optimisations", start_optimisation, methods=["POST"]),
-        Route("/admin/api/signals/optimisations/progress/{flow_run_id}", optimisation_progress, methods=["GET"]),
+        Route(
+            "/admin/api/signals/optimisations/progress/{flow_run_id}", optimisation_progress, methods=["GET"]
+        ),
         Route("/admin/api/signals/optimisations/{run_id}", get_optimisation, methods=["GET"]),
         Route("/admin/api/signals/adoptions", adopt, methods=["POST"]),
     ]
