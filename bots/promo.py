@@ -22,6 +22,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -30,6 +31,7 @@ from telegram.ext import (
 )
 
 from bots import promo_delivery as delivery
+from bots import channel_admin
 from bots import promo_texts as say
 from bots.background import run_in_background
 from flows.render_promo import make_promo, record_refusal
@@ -62,6 +64,8 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("templates", templates))
     application.add_handler(CommandHandler("promo", promo))
+    application.add_handler(CommandHandler("post", channel_admin.post))
+    application.add_handler(ChatMemberHandler(channel_admin.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(render_button, pattern=r"^r\|"))
     application.add_handler(CallbackQueryHandler(preview_button, pattern=r"^t\|"))
     application.add_handler(CallbackQueryHandler(file_button, pattern=r"^f\|"))

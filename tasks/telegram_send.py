@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect import task
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
+from telegram import Bot, Chat, ChatMemberAdministrator, ChatMemberOwner, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -141,6 +141,22 @@ class TelegramSender:
         return await self.bot.send_message(
             chat_id, content.text, parse_mode=ParseMode.HTML, reply_markup=content.markup(), **extra
         )
+
+    async def chat_admin_status(self, chat_ref: int | str) -> tuple[Chat, bool]:
+        """The chat `chat_ref` (@username or id) and whether this bot may post there (an admin
+        with the right to post in a channel, the creator, or an admin of a group)."""
+        chat = await self.bot.get_chat(chat_ref)
+        member = await self.bot.get_chat_member(chat.id, self.bot.id)
+        if isinstance(member, ChatMemberOwner):
+            return chat, True
+        if isinstance(member, ChatMemberAdministrator):
+            return chat, chat.type != ChatType.CHANNEL or bool(member.can_post_messages)
+        return chat, False
+
+    async def post_photo(self, chat_id: int, photo: bytes, caption: str) -> int:
+        """The message id of `photo` posted to `chat_id` with the HTML `caption`."""
+        message = await self.bot.send_photo(chat_id, photo, caption=caption or None, parse_mode=ParseMode.HTML)
+        return message.message_id
 
     async def delete(self, chat_id: int, message_id: int) -> bool:
         """True when the message is gone (deleted now, or already)."""

@@ -534,6 +534,12 @@ def _handler_for(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
         # Keep-alive, as Telegram does: clients reuse pooled connections.
         protocol_version = "HTTP/1.1"
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # the client went away (a killed process): nothing to answer
+
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             self._serve(b"")
 
