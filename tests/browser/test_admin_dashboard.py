@@ -274,7 +274,7 @@ def test_deleting_a_template_asks_first_then_removes_it(
 
 @pytest.mark.prefect
 def test_flow_runs_page_lists_runs_with_links_into_prefect(
-    page, live_server: LiveServer, prefect_harness: None, problems: list[str]
+    page, phone_page, live_server: LiveServer, prefect_harness: None, problems: list[str]
 ) -> None:  # type: ignore[no-untyped-def]
     from prefect import flow
 
@@ -292,4 +292,11 @@ def test_flow_runs_page_lists_runs_with_links_into_prefect(
     link = page.locator("#runs-table a").first.get_attribute("href")
     assert link.startswith(f"{live_server.settings.prefect_ui_url}/runs/flow-run/")
     save_screenshot(page, "admin-runs-with-data-desktop")
+    # On a phone each run is a card: no sideways scroll hides the state or the duration.
+    log_in(phone_page, live_server)
+    phone_page.goto(f"{live_server.url}/admin#/ops/runs")
+    phone_page.wait_for_selector("#runs-table >> text=dashboard-screenshot-probe")
+    wrap = phone_page.locator("#runs-table").locator("xpath=..")
+    assert wrap.evaluate("(w) => w.scrollWidth <= w.clientWidth")
+    save_screenshot(phone_page, "admin-runs-with-data-phone")
     assert problems == []

@@ -227,11 +227,14 @@ def test_zoom_in_then_drag_and_pan_keep_template_coordinates(page, live_server: 
     expect(page.locator("#zoom-level")).to_have_text("Fit")
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_a_new_area_asks_for_its_label_and_save_warns_on_default_labels_and_overlaps(
-    page, live_server: LiveServer, problems: list[str]  # type: ignore[no-untyped-def]
+    size: str, page, phone_page, live_server: LiveServer, problems: list[str]  # type: ignore[no-untyped-def]
 ) -> None:
-    seed_template(live_server, "label-check", "Label Check")
-    open_editor(page, live_server, "label-check")
+    page = tab_for(size, page, phone_page)
+    slug = f"label-{size}"
+    seed_template(live_server, slug, "Label Check")
+    open_editor(page, live_server, slug)
     drag(page, (40, 20), (300, 120))
     page.click("dialog[open] >> text=Cancel")
     assert area_ids(page) == ["code"], "a cancelled label prompt still added the area"
@@ -246,11 +249,11 @@ def test_a_new_area_asks_for_its_label_and_save_warns_on_default_labels_and_over
     page.click("#save")
     expect(page.locator("dialog[open]")).to_contain_text("Text 2")
     page.click("dialog[open] >> text=Cancel")
-    assert stored(live_server, "label-check").version == 1
+    assert stored(live_server, slug).version == 1
     page.click("#save")
     page.click("#confirm-ok")
     page.wait_for_selector(".toast >> text=Saved")
-    assert stored(live_server, "label-check").area("headline").label == "Text 2"
+    assert stored(live_server, slug).area("headline").label == "Text 2"
     assert problems == []
 
 
@@ -296,16 +299,18 @@ def busy_centre_png() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_a_new_uploads_coupon_area_lands_where_the_image_is_calm(
-    page, live_server: LiveServer, tmp_path  # type: ignore[no-untyped-def]
+    size: str, page, phone_page, live_server: LiveServer, tmp_path  # type: ignore[no-untyped-def]
 ) -> None:
+    page = tab_for(size, page, phone_page)
     picture = tmp_path / "busy.png"
     picture.write_bytes(busy_centre_png())
     log_in(page, live_server)
-    page.fill("#new-name", "Calm Check")
+    page.fill("#new-name", f"Calm Check {size}")
     page.set_input_files("#new-image", str(picture))
     page.click("#upload-form button[type=submit]")
-    page.wait_for_url("**/admin#/promo/templates/calm-check")
+    page.wait_for_url(f"**/admin#/promo/templates/calm-check-{size}")
     page.wait_for_selector(".toast >> text=calmest")
     x, y, w, h = box(page, "code")
     assert y + h <= 130, (x, y, w, h)

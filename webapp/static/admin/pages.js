@@ -210,14 +210,14 @@ export async function runsPage(view, params, shell) {
         ? h("div", {},
           h("div", { class: "stats" }, stat("Runs listed", data.runs.length), stat("Completed", counts.COMPLETED || 0),
             stat("Running", (counts.RUNNING || 0) + (counts.PENDING || 0)), stat("Failed", (counts.FAILED || 0) + (counts.CRASHED || 0))),
-          h("div", { class: "card" }, h("div", { class: "table-wrap" }, h("table", { class: "data", id: "runs-table" },
+          h("div", { class: "card" }, h("div", { class: "table-wrap" }, h("table", { class: "data cards-on-phone", id: "runs-table" },
             h("thead", {}, h("tr", {}, h("th", {}, "Flow"), h("th", {}, "Run"), h("th", {}, "State"), h("th", {}, "Started"), h("th", { class: "num" }, "Duration"))),
             h("tbody", {}, data.runs.map((run) => h("tr", {},
               h("td", {}, h("strong", {}, run.flow)),
-              h("td", {}, h("a", { href: run.ui_url, target: "_blank", rel: "noopener" }, run.name)),
-              h("td", {}, h("span", { class: `pill ${STATE_PILLS[run.state_type] || ""}` }, run.state)),
-              h("td", { title: run.start || "" }, ago(run.start)),
-              h("td", { class: "num" }, duration(run.duration_s)))))))))
+              h("td", { dataset: { label: "Run" } }, h("a", { href: run.ui_url, target: "_blank", rel: "noopener" }, run.name)),
+              h("td", { dataset: { label: "State" } }, h("span", { class: `pill ${STATE_PILLS[run.state_type] || ""}` }, run.state)),
+              h("td", { title: run.start || "", dataset: { label: "Started" } }, ago(run.start)),
+              h("td", { class: "num", dataset: { label: "Duration" } }, duration(run.duration_s)))))))))
         : emptyState(ICONS.flow, "No flow runs yet", "Runs appear here as soon as a flow runs: render a promo, or start a deployment from the Prefect UI."));
     } catch (error) {
       uiLink.hidden = true;
