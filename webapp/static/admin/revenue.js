@@ -40,7 +40,7 @@ function notConfigured(view, missing) {
   view.replaceChildren(
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Revenue"))),
     emptyState(ICONS.coin, "Stripe is not configured", "Revenue figures come from a mirror of your Stripe account. No numbers are shown until it is connected.",
-      h("p", {}, "Set ", missing.map((name, i) => [i ? " and " : "", h("code", {}, name)]), ", add the webhook endpoint /stripe/webhook in Stripe, then run the reconcile-stripe deployment once.")));
+      h("p", {}, "Set ", missing.flatMap((name, i) => [i ? " and " : "", h("code", {}, name)]), ", add the webhook endpoint /stripe/webhook in Stripe, then run the reconcile-stripe deployment once.")));
 }
 
 function kpiCards(kpi) {
