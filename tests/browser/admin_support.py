@@ -14,6 +14,7 @@ from tests.browser.conftest import ADMIN_PASSWORD, LiveServer
 from webapp.routes.admin_templates import starter_meta
 
 __all__ = [
+    "ADMIN_PAGES",
     "background_png",
     "leave_the_store_as_found",
     "log_in",
@@ -80,6 +81,20 @@ def problems(page) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     )
     yield found
 
+
+# Every dashboard page, with the selector that says it has loaded (shared by the screenshots
+# and the accessibility audit, so a new page is added once).
+ADMIN_PAGES = [
+    ("templates", "#/promo/templates", "#template-list"),
+    ("editor", "#/promo/templates/summer-sale", "#overlay .area-box"),
+    ("coupons", "#/promo/coupons", "#coupon-table"),
+    ("runs", "#/ops/runs", "#runs-table, #prefect-down, .empty"),
+    ("signals", "#/signals", "#signals-table, .empty"),
+    ("campaigns", "#/campaigns", ".page-head h1"),
+    ("broadcasts", "#/broadcasts", ".page-head h1"),
+    ("analytics", "#/analytics", ".page-head h1"),
+    ("revenue", "#/revenue", ".page-head h1"),
+]
 
 # The session cookie of one log-in per live server, shared by the tests: the server counts every
 # log-in attempt per address (5 per 15 minutes), and a browser test suite logs in far more often.

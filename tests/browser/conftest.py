@@ -133,6 +133,14 @@ def phone_page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context.close()
 
 
+SIZES = ["desktop", "phone"]
+
+
+def tab_for(size: str, page, phone_page):  # type: ignore[no-untyped-def]
+    """The tab of a test parametrized over SIZES: `page` (1440×900) or `phone_page` (390×844)."""
+    return page if size == "desktop" else phone_page
+
+
 def save_screenshot(page, name: str, full_page: bool = False) -> Path:  # type: ignore[no-untyped-def]
     """The path of a PNG of what `page` shows now, written under test-artifacts/screenshots/."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from promostack.coupons.registry import LocalRegistry
-from tests.browser.admin_support import log_in, problems  # noqa: F401 (fixture)
+from tests.browser.admin_support import ADMIN_PAGES, log_in
 from tests.browser.conftest import LiveServer
 from tests.browser.public_support import seeded_templates  # noqa: F401 (fixture)
 
@@ -25,17 +25,6 @@ RUN_AXE = """async () => {
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " (" + n.failureSummary.split("\\n").slice(1, 2).join("") + ")").join("; ")}`);
 }"""
 
-ADMIN_PAGES = [
-    ("templates", "#/promo/templates", "#template-list"),
-    ("editor", "#/promo/templates/summer-sale", "#overlay .area-box"),
-    ("coupons", "#/promo/coupons", "#coupon-table"),
-    ("runs", "#/ops/runs", "#runs-table, #prefect-down, .empty"),
-    ("signals", "#/signals", "#signals-table, .empty"),
-    ("campaigns", "#/campaigns", ".page-head h1"),
-    ("broadcasts", "#/broadcasts", ".page-head h1"),
-    ("analytics", "#/analytics", ".page-head h1"),
-    ("revenue", "#/revenue", ".page-head h1"),
-]
 PUBLIC_PAGES = [
     ("home", "/", ".gallery"),
     ("generator", "/t/summer-sale", "body[data-ready=true]"),

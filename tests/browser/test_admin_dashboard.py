@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from promostack.coupons.registry import LocalRegistry
 from promostack.templates.store import TemplateStore
 from tests.browser.admin_support import (  # noqa: F401 (fixtures)
+    ADMIN_PAGES,
     background_png,
     leave_the_store_as_found,
     log_in,
@@ -197,17 +198,9 @@ def test_screenshots_of_every_page_at_desktop_and_phone(
     for code, discount in (("SUMMER25", 25.0), ("WELCOME10", 10.0)):
         if code not in {c.code for c in registry.list()}:
             registry.add(code, discount=discount, description="Shown in the screenshots", max_uses=500)
-    pages = [
-        ("templates", "#/promo/templates", "#template-list"),
-        ("editor", "#/promo/templates/summer-sale", "#overlay .area-box"),
-        ("coupons", "#/promo/coupons", "#coupon-table"),
-        ("runs", "#/ops/runs", "#runs-table, #prefect-down, .empty"),
-        ("signals", "#/signals", "#signals-table, .empty"),
-        ("campaigns", "#/campaigns", ".empty"),
-    ]
     for tab, size in ((page, "desktop"), (phone_page, "phone")):
         log_in(tab, live_server)
-        for name, hash_, ready in pages:
+        for name, hash_, ready in ADMIN_PAGES:
             tab.goto(f"{live_server.url}/admin{hash_}")
             tab.wait_for_selector(ready)
             tab.wait_for_timeout(150)  # let the canvas preview and fonts settle for the picture

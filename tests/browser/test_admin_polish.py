@@ -18,17 +18,10 @@ from tests.browser.admin_support import (  # noqa: F401 (fixtures)
     problems,
     seed_template,
 )
-from tests.browser.conftest import LiveServer, save_screenshot
+from tests.browser.conftest import SIZES, LiveServer, save_screenshot, tab_for
 from tests.fakes.ports import free_port
 
 pytestmark = pytest.mark.browser
-
-SIZES = ["desktop", "phone"]
-
-
-def tab_for(size: str, page, phone_page):  # type: ignore[no-untyped-def]
-    return page if size == "desktop" else phone_page
-
 
 def coupon(live_server: LiveServer, code: str) -> bool:
     """Whether `code` is active in the live server's registry (added, active, when missing)."""

@@ -24,17 +24,13 @@ from tests.browser.admin_support import (  # noqa: F401 (fixtures)
     seed_template,
     stored,
 )
-from tests.browser.conftest import LiveServer, save_screenshot
+from tests.browser.conftest import SIZES, LiveServer, save_screenshot, tab_for
 
 pytestmark = pytest.mark.browser
 
 W, H = 800, 500
 # starter_meta's coupon area on an 800×500 image: 70 % wide, 18 % high, centred.
 CODE = (120, 205, 560, 90)
-
-
-def tab_for(size: str, page, phone_page):  # type: ignore[no-untyped-def]
-    return page if size == "desktop" else phone_page
 
 
 def box(tab, area: str) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
@@ -94,7 +90,7 @@ def seed_with_areas(live_server: LiveServer, slug: str, boxes: dict[str, tuple[i
     store.save(TemplateMeta.model_validate(meta))
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES)
 def test_undo_and_redo_step_through_draw_move_resize_style_and_delete(
     size: str, page, phone_page, live_server: LiveServer, problems: list[str]  # type: ignore[no-untyped-def]
 ) -> None:
@@ -183,7 +179,7 @@ def test_dragging_snaps_to_the_image_centre_and_shows_a_guide(page, live_server:
     expect(page.locator("#overlay .guide")).to_have_count(0)
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES)
 def test_multi_select_then_align_and_distribute(
     size: str, page, phone_page, live_server: LiveServer  # type: ignore[no-untyped-def]
 ) -> None:
@@ -227,7 +223,7 @@ def test_zoom_in_then_drag_and_pan_keep_template_coordinates(page, live_server: 
     expect(page.locator("#zoom-level")).to_have_text("Fit")
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES)
 def test_a_new_area_asks_for_its_label_and_save_warns_on_default_labels_and_overlaps(
     size: str, page, phone_page, live_server: LiveServer, problems: list[str]  # type: ignore[no-untyped-def]
 ) -> None:
@@ -257,7 +253,7 @@ def test_a_new_area_asks_for_its_label_and_save_warns_on_default_labels_and_over
     assert problems == []
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES)
 def test_logo_area_outline_shadow_and_line_spacing_reach_the_public_page(
     size: str, page, phone_page, live_server: LiveServer, problems: list[str]  # type: ignore[no-untyped-def]
 ) -> None:
@@ -299,7 +295,7 @@ def busy_centre_png() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES)
 def test_a_new_uploads_coupon_area_lands_where_the_image_is_calm(
     size: str, page, phone_page, live_server: LiveServer, tmp_path  # type: ignore[no-untyped-def]
 ) -> None:
@@ -318,7 +314,7 @@ def test_a_new_uploads_coupon_area_lands_where_the_image_is_calm(
     assert box(page, "code") == CODE
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", SIZES)
 def test_an_earlier_version_can_be_previewed_then_restored(
     size: str, page, phone_page, live_server: LiveServer, problems: list[str]  # type: ignore[no-untyped-def]
 ) -> None:

@@ -7,17 +7,11 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import SIZES, tab_for
 from tests.browser.public_support import VALID_CODE, PublicSite, public_site  # noqa: F401 (fixture)
 from tests.browser.test_public_generator import draws, open_generator, type_and_wait_for_preview
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("prefect_harness")]
-
-SIZES = ["desktop", "phone"]
-
-
-def tab_for(size: str, page, phone_page):  # type: ignore[no-untyped-def]
-    return page if size == "desktop" else phone_page
-
 
 def coupon_pixels(tab, meta) -> list[int]:  # type: ignore[no-untyped-def]
     """The preview's RGBA bytes over the coupon area (every 7th pixel, to keep it small)."""
