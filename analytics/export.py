@@ -27,7 +27,7 @@ from sqlalchemy import Date, Engine, cast, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from analytics.manifest import PREFIX, DayFile, Manifest, day_key, read_manifest, write_manifest
-from analytics.readers import SourceUnavailable, read_rows
+from analytics.readers import RowReader, SourceUnavailable
 from analytics.tables import SourceTable
 from promostack.storage import ObjectStore
 
@@ -37,9 +37,9 @@ RECENT_DAYS = 2
 # may belong to a run still writing).
 ORPHAN_AGE = timedelta(hours=1)
 
-# The dashboard's questions, answered from one day of generation events. `{bot}` and `{events}`
-# are fixed expressions chosen from the table's columns (see `_rollup_sql`); every value comes
-# from the file, none from a request.
+# The dashboard's questions, answered from one day of generation events (`{events}`, loaded
+# once). `{bot}` is a fixed expression chosen from the table's columns (`_bot_expression`);
+# every value comes from the file, none from a request.
 _DIMENSIONS = "channel, coalesce(template_slug, '') AS template, {bot} AS bot"
 _REASON = "CASE WHEN success THEN NULL ELSE coalesce(nullif(trim(split_part(error, ':', 1)), ''), 'unknown') END"
 ROLLUPS: dict[str, str] = {
@@ -171,7 +171,7 @@ def plan_check(engine: Engine, sources: Iterable[SourceTable], manifest: Manifes
 
 
 def export_day(
-    engine: Engine, store: ObjectStore, source: SourceTable, day: date, run: str, work_dir: Path
+    reader: RowReader, store: ObjectStore, source: SourceTable, day: date, run: str, work_dir: Path
 ) -> DayExport:
     """The objects written aside for one day of `source` (raw rows, and rollups when it has them)."""
     start, end = day_bounds(day)
@@ -179,7 +179,7 @@ def export_day(
     path = work_dir / f"{name}-{day.isoformat()}.parquet"
     result = DayExport(name, day)
     try:
-        rows, max_id = _write_parquet(read_rows(engine, source, start, end), source.schema, path, source.spec.id_column)
+        rows, max_id = _write_parquet(reader.read(source, start, end), source.schema, path, source.spec.id_column)
         if rows == 0:
             result.files[name] = None
             if name == ROLLUP_SOURCE:
@@ -212,25 +212,29 @@ def _upload(store: ObjectStore, path: Path, dataset: str, day: date, run: str, r
     return DayFile(key=key, rows=rows, max_id=max_id)
 
 
-def _rollup_sql(sql: str, source: SourceTable) -> str:
-    columns = {c.name for c in source.columns}
+def _bot_expression(source: SourceTable) -> str:
     # Events carry no bot until the writer records one; the promo bot is the only bot that
     # renders, so a Telegram event is the promo bot's.
-    bot = "coalesce(bot, '')" if "bot" in columns else "CASE WHEN channel = 'telegram' THEN 'promo' ELSE '' END"
+    if any(c.name == "bot" for c in source.columns):
+        return "coalesce(bot, '')"
+    return "CASE WHEN channel = 'telegram' THEN 'promo' ELSE '' END"
+
+
+def _settled_filter(source: SourceTable) -> str:
     # A pending event has no outcome yet; the run after it settles counts it.
-    settled = " WHERE status IS DISTINCT FROM 'pending'" if "status" in columns else ""
-    return sql.format(bot=bot, events=f"(SELECT * FROM read_parquet($path){settled}) AS events")
+    return " WHERE status IS DISTINCT FROM 'pending'" if any(c.name == "status" for c in source.columns) else ""
 
 
 def _rollups(store: ObjectStore, source: SourceTable, path: Path, day: date, run: str, work_dir: Path) -> dict[str, DayFile | None]:
     files: dict[str, DayFile | None] = {}
+    bot = _bot_expression(source)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
+        # The day's rows are decoded once; every rollup reads them from memory.
+        con.execute(f"CREATE TEMP TABLE events AS SELECT * FROM read_parquet($path){_settled_filter(source)}", {"path": str(path)})
         for name, sql in ROLLUPS.items():
-            params: dict[str, object] = {"path": str(path)}
-            if "$day" in sql:
-                params["day"] = day
-            table = con.sql(_rollup_sql(sql, source), params=params).to_arrow_table()
+            params: dict[str, object] = {"day": day} if "$day" in sql else {}
+            table = con.sql(sql.format(bot=bot, events="events"), params=params).to_arrow_table()
             if table.num_rows == 0:
                 files[name] = None
                 continue

@@ -30,7 +30,17 @@ RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(
 MAX_CUSTOM_DAYS = 400
 HOURLY_MAX = timedelta(hours=48)
 # Loaded into memory once per manifest version: small, and read by every range above 48 hours.
-DAILY_ROLLUPS = ("gen_daily", "users_daily", "coupons_daily")
+# Users become dense integers (counting distinct integers is several times faster than text),
+# and `users_any` keeps each day's users once, for the unfiltered count.
+DAILY_ROLLUPS = {
+    "gen_daily": "SELECT * FROM read_parquet($files) ORDER BY day",
+    "users_daily": (
+        "SELECT day, channel, template, bot, dense_rank() OVER (ORDER BY user_ref)::INTEGER AS user_ref "
+        "FROM read_parquet($files) ORDER BY day"
+    ),
+    "coupons_daily": "SELECT *, lower(code) AS code_lower FROM read_parquet($files) ORDER BY day",
+}
+DERIVED = {"users_any": ("users_daily", "SELECT DISTINCT day, user_ref FROM users_daily ORDER BY day")}
 DAILY_MAX = timedelta(days=180)
 PAGE_SIZE_MAX = 200
 
@@ -111,11 +121,10 @@ def parse_filters(
     return Filters(begin, stop, _text(bot, "bot"), _text(channel, "channel"), _text(template, "template"))
 
 
-_FILTER_SQL = (
-    " AND ($bot::VARCHAR IS NULL OR bot = $bot)"
-    " AND ($channel::VARCHAR IS NULL OR channel = $channel)"
-    " AND ($template::VARCHAR IS NULL OR template = $template)"
-)
+def _filter_sql(f: Filters) -> tuple[str, dict[str, str]]:
+    """The WHERE conditions and bound values of the filters `f` sets."""
+    chosen = {name: value for name in ("bot", "channel", "template") if (value := getattr(f, name)) is not None}
+    return "".join(f" AND {name} = ${name}" for name in chosen), chosen
 
 
 class AnalyticsQueries:
@@ -196,20 +205,24 @@ class AnalyticsQueries:
                 return self._loaded[1]
             con = self._db.cursor()
             present = set()
-            for dataset in DAILY_ROLLUPS:
+            for dataset, sql in DAILY_ROLLUPS.items():
                 files = self._paths(manifest, dataset, date.min, date.max)
                 if files:
-                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS SELECT * FROM read_parquet($files) ORDER BY day", {"files": files})
+                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS {sql}", {"files": files})
                     present.add(dataset)
-                else:
-                    con.execute(f"DROP TABLE IF EXISTS {dataset}")
+            for dataset, (source, sql) in DERIVED.items():
+                if source in present:
+                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS {sql}")
+                    present.add(dataset)
+            for dataset in {*DAILY_ROLLUPS, *DERIVED} - present:
+                con.execute(f"DROP TABLE IF EXISTS {dataset}")
             con.close()
             self._loaded = (manifest.version, frozenset(present))
             return self._loaded[1]
 
     def _source(self, manifest: Manifest, dataset: str, first: date, last: date) -> tuple[str, dict[str, Any]] | None:
         """The FROM clause for `dataset` over days [first, last] and its parameters; None without data."""
-        if dataset in DAILY_ROLLUPS:
+        if dataset in DAILY_ROLLUPS or dataset in DERIVED:
             return (dataset, {}) if dataset in self._daily_tables(manifest) else None
         files = self._paths(manifest, dataset, first, last)
         return ("read_parquet($files)", {"files": files}) if files else None
@@ -235,7 +248,8 @@ class AnalyticsQueries:
     ) -> list[dict[str, Any]]:
         """Rows of `SELECT {select} ... {tail}` over the hourly or daily rollup in scope `f`."""
         first, last = f.days
-        params: dict[str, Any] = {"bot": f.bot, "channel": f.channel, "template": f.template, **extra}
+        filters, params = _filter_sql(f)
+        params = {**params, **extra}
         if f.hourly:
             source, where = self._source(manifest, hourly, first, last), "hour >= $start AND hour < $end"
             params |= {"start": f.start, "end": f.end}
@@ -245,7 +259,7 @@ class AnalyticsQueries:
         if source is None:
             return []
         table, source_params = source
-        return self._rows(f"SELECT {select} FROM {table} WHERE {where}{_FILTER_SQL} {tail}", {**params, **source_params})
+        return self._rows(f"SELECT {select} FROM {table} WHERE {where}{filters} {tail}", {**params, **source_params})
 
     def _generations(self, manifest: Manifest, f: Filters, select: str, tail: str = "", **extra: Any) -> list[dict[str, Any]]:
         """Rows of `SELECT {select} ... {tail}` over the attempts rollup in scope `f`; none without data."""
@@ -260,7 +274,9 @@ class AnalyticsQueries:
     def _kpis(self, manifest: Manifest, f: Filters) -> dict[str, Any]:
         totals = self._generations(manifest, f, "coalesce(sum(attempts), 0) AS a, coalesce(sum(successes), 0) AS s")
         attempts, successes = (int(totals[0]["a"]), int(totals[0]["s"])) if totals else (0, 0)
-        distinct = self._scoped(manifest, f, "users_hourly", "users_daily", "count(DISTINCT user_ref) AS n")
+        unfiltered = f.bot is None and f.channel is None and f.template is None
+        daily_users = "users_any" if unfiltered else "users_daily"
+        distinct = self._scoped(manifest, f, "users_hourly", daily_users, "count(DISTINCT user_ref) AS n")
         users = int(distinct[0]["n"]) if distinct else 0
         return {
             "generations": attempts,
@@ -349,14 +365,18 @@ class AnalyticsQueries:
         answer: dict[str, Any] = {"page": page, "page_size": page_size, "total": 0, "coupons": []}
         if self._source(manifest, "coupons_daily", first, last) is None:
             return answer
-        where = "WHERE day BETWEEN $first AND $last AND contains(lower(code), lower($search))"
-        params: dict[str, Any] = {"first": first, "last": last, "search": search}
+        where = "WHERE day BETWEEN $first AND $last AND contains(code_lower, $search)"
+        params: dict[str, Any] = {"first": first, "last": last, "search": search.lower()}
         rows = self._rows(
-            "SELECT code, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used "
-            f"FROM coupons_daily {where} GROUP BY code ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
+            "SELECT code, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used, "
+            f"count(*) OVER () AS total FROM coupons_daily {where} "
+            "GROUP BY code ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
             {**params, "limit": page_size, "offset": (page - 1) * page_size},
         )
-        answer["total"] = int(self._rows(f"SELECT count(DISTINCT code) AS n FROM coupons_daily {where}", params)[0]["n"])
+        if rows:
+            answer["total"] = int(rows[0]["total"])
+        else:  # a page past the end has no row to carry the count
+            answer["total"] = int(self._rows(f"SELECT count(DISTINCT code) AS n FROM coupons_daily {where}", params)[0]["n"])
         answer["coupons"] = [
             {
                 "code": r["code"],

@@ -15,10 +15,13 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from prefect import flow, get_run_logger
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel
 
 from analytics.export import RECENT_DAYS, DayExport, new_run_id
+from analytics.readers import RowReader
 from promostack.runtime import current_runtime
 from tasks.analytics import (
     ExportProgressReporter,
@@ -28,6 +31,9 @@ from tasks.analytics import (
     publish_export,
     remove_orphan_files,
 )
+
+
+EXPORT_WORKERS = 3
 
 
 class ExportReport(BaseModel):
@@ -43,7 +49,7 @@ class ExportReport(BaseModel):
     seconds: float
 
 
-@flow(name="export-analytics", persist_result=False)
+@flow(name="export-analytics", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=EXPORT_WORKERS))
 def export_analytics(recent_days: int = RECENT_DAYS, verify: bool = False) -> ExportReport:
     """The report of exporting the recent days (or, with `verify`, the days that differ)."""
     started = time.perf_counter()
@@ -53,12 +59,17 @@ def export_analytics(recent_days: int = RECENT_DAYS, verify: bool = False) -> Ex
     by_name = {source.spec.name: source for source in sources}
     jobs = plan_days(runtime, sources, verify, recent_days, datetime.now(timezone.utc).date())
     progress = ExportProgressReporter(runtime, run, len(jobs))
-    exports: list[DayExport] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="analytics-export-") as work_dir:
-            for done, job in enumerate(jobs, start=1):
-                exports.append(export_table_day(runtime, by_name[job.table], job.day, run, work_dir))
+        with tempfile.TemporaryDirectory(prefix="analytics-export-") as work_dir, RowReader(runtime.engine) as reader:
+            # Days are independent: a few at once (the readers and DuckDB release the GIL).
+            futures = {
+                export_table_day.submit(runtime, reader, by_name[job.table], job.day, run, work_dir): job for job in jobs
+            }
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()  # a day that failed after its retries fails the run here, before publishing
+                job = futures[future]
                 progress.day_done(done, f"{job.table} {job.day.isoformat()}")
+            exports: list[DayExport] = [future.result() for future in futures]
         manifest = publish_export(runtime, exports, list(by_name))
     except BaseException as exc:
         progress.finish("failed", f"{exc.__class__.__name__}: {exc}")

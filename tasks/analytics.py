@@ -14,6 +14,7 @@ from pathlib import Path
 from prefect import task
 
 from analytics.export import DayExport, DayJob, export_day, plan_check, plan_recent, publish, remove_orphans
+from analytics.readers import RowReader
 from analytics.manifest import ExportProgress, Manifest, read_manifest, write_progress
 from analytics.tables import SourceTable, existing_tables
 from promostack.runtime import Runtime
@@ -37,9 +38,11 @@ def plan_days(runtime: Runtime, sources: list[SourceTable], verify: bool, recent
 
 
 @task(name="export-analytics-day", **RETRY_DEPENDENCY_ERRORS)
-def export_table_day(runtime: Runtime, source: SourceTable, day: date, run: str, work_dir: str) -> DayExport:
+def export_table_day(
+    runtime: Runtime, reader: RowReader, source: SourceTable, day: date, run: str, work_dir: str
+) -> DayExport:
     """The objects written aside for one UTC day of one table."""
-    return export_day(runtime.engine, runtime.store, source, day, run, Path(work_dir))
+    return export_day(reader, runtime.store, source, day, run, Path(work_dir))
 
 
 @task(name="publish-analytics", **RETRY_DEPENDENCY_ERRORS)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert
 
 from analytics.export import DayExport, export_day, new_run_id, plan_recent, publish
 from analytics.manifest import Manifest, read_manifest
+from analytics.readers import RowReader
 from analytics.tables import existing_tables
 from promostack.db.models import BotUser, GenerationEvent
 from promostack.storage import ObjectStore
@@ -64,9 +65,9 @@ def export_recent(engine: Engine, store: ObjectStore, today: date = TODAY) -> Ma
     sources = existing_tables(engine)
     by_name = {s.spec.name: s for s in sources}
     run = new_run_id()
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, RowReader(engine) as reader:
         exports: list[DayExport] = [
-            export_day(engine, store, by_name[job.table], job.day, run, Path(work))
+            export_day(reader, store, by_name[job.table], job.day, run, Path(work))
             for job in plan_recent(engine, sources, read_manifest(store), today)
         ]
     return publish(store, exports, list(by_name))

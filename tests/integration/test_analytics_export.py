@@ -13,6 +13,7 @@ from sqlalchemy import select
 from analytics.export import ROLLUPS, export_day, new_run_id, plan_recent
 from analytics.manifest import MANIFEST_KEY, read_manifest, read_progress
 from analytics.queries import AnalyticsQueries, parse_filters
+from analytics.readers import RowReader
 from analytics.tables import ExportTable, existing_tables
 from promostack.db.models import GenerationEvent
 from promostack.runtime import Runtime, build_runtime, install_runtime
@@ -106,11 +107,11 @@ def test_a_crash_mid_export_leaves_the_previous_data_readable(runtime) -> None:
 
     add_events(runtime.engine, [event(at(0, 2)) for _ in range(5)])
     sources = existing_tables(runtime.engine)
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, RowReader(runtime.engine) as reader:
         # The run writes its days aside, then dies before publishing.
         for job in plan_recent(runtime.engine, sources, read_manifest(runtime.store), TODAY):
             source = next(s for s in sources if s.spec.name == job.table)
-            export_day(runtime.engine, runtime.store, source, job.day, new_run_id(), Path(work))
+            export_day(reader, runtime.store, source, job.day, new_run_id(), Path(work))
 
     assert runtime.store.get(MANIFEST_KEY) == before
     assert queries.kpis(f)["current"]["generations"] == 3

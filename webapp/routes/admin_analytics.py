@@ -134,7 +134,7 @@ async def start_export(request: Request) -> Response:
             raise PrefectUnavailable("the Prefect API is not configured: set PREFECT_API_URL (make run does)")
         run = await arun_deployment(name=EXPORT_DEPLOYMENT, timeout=0, tags=["dashboard"])
     except ObjectNotFound:
-        return error(503, f"the deployment {EXPORT_DEPLOYMENT} is not registered: run `make run` or `prefect deploy --all`")
+        return error(503, f"Prefect has no deployment {EXPORT_DEPLOYMENT}: run `make run` or `prefect deploy --all`")
     except (PrefectUnavailable, PrefectHTTPStatusError, httpx.HTTPError, OSError) as exc:
         return error(503, f"the export cannot be started: {exc}")
     ui = runtime(request).settings.prefect_ui_url.rstrip("/")
