@@ -37,7 +37,12 @@ CLOSE_POST_MAX_AGE = timedelta(hours=24)
 
 _NO_CACHE = {"cache_policy": NO_CACHE, "persist_result": False}
 #: Tasks whose only dependency is the database: a lost connection is retried twice.
-_DATABASE_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": retry_on_dependency_error, **_NO_CACHE}
+_DATABASE_RETRIES = {
+    "retries": 2,
+    "retry_delay_seconds": [1, 5],
+    "retry_condition_fn": retry_on_dependency_error,
+    **_NO_CACHE,
+}
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-arg]
@@ -147,7 +152,7 @@ async def record_new_signal(candles: pd.DataFrame, source: str, params: Strategy
             "signal of the %s candle already recorded, or one is open: nothing new", candidate.candle_time
         )
         return None
-    _logger().info("new %s %s signal %d at %.2f", row.side, row.symbol, row.id, row.entry)
+    _logger().info("new %s %s signal %d at %s", row.side, row.symbol, row.id, row.entry)
     return row.id
 
 

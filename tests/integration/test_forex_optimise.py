@@ -15,7 +15,13 @@ from flows.optimise_signals import optimise_signals
 from promostack.errors import InvalidInput
 from promostack.marketdata.synthetic import synthetic_candles, write_candles_csv
 from promostack.runtime import Runtime
-from promostack.signals.adoptions import adopt, adoption_history, live_params, walk_forward_report, walk_forward_runs
+from promostack.signals.adoptions import (
+    adopt,
+    adoption_history,
+    live_params,
+    walk_forward_report,
+    walk_forward_runs,
+)
 from promostack.signals.params import StrategyParams
 from tests.integration.admin_support import admin, app_client  # noqa: F401 (fixtures)
 
@@ -52,7 +58,9 @@ def test_optimise_stores_a_report_shows_its_progress_and_leaves_the_live_paramet
 
     assert {"optimise-signals-report", "optimise-signals-equity"} <= asyncio.run(artifact_keys())
     client, _ = admin  # the dashboard follows a run by its progress artifact
-    progress = client.get(f"/admin/api/signals/optimisations/progress/{state.state_details.flow_run_id}").json()
+    progress = client.get(
+        f"/admin/api/signals/optimisations/progress/{state.state_details.flow_run_id}"
+    ).json()
     assert progress == {"state": "Completed", "final": True, "progress": 100.0}
 
 
