@@ -191,14 +191,20 @@ export async function analyticsPage(view, params, shell) {
   refresh.addEventListener("click", async () => {
     refresh.disabled = true;
     try {
+      const before = (await showStatus()).progress?.run;
       await api("POST", `${BASE}/export`);
       toast("Export started; the page updates when it is done.");
-      const before = (await showStatus()).version;
       clearInterval(poll);
+      // Done when a run newer than the one seen before the click has finished.
       poll = setInterval(async () => {
         try {
           const status = await showStatus();
-          if (status.version !== before && status.progress?.state !== "running") { clearInterval(poll); refresh.disabled = false; load(); }
+          const progress = status.progress;
+          if (progress && progress.run !== before && progress.state !== "running") {
+            clearInterval(poll);
+            refresh.disabled = false;
+            if (progress.state === "failed") toast(`The export failed: ${progress.detail}`, "error"); else load();
+          }
         } catch (error) { clearInterval(poll); refresh.disabled = false; }
       }, 2000);
     } catch (error) {
