@@ -5,9 +5,9 @@ uvicorn with the promo bot on, a migrated SQLite database (or `--database-url`),
 API (a temporary test server, or `PREFECT_API_URL` when `--prefect-api` is given).
 
 Variants, measured in the same run on the same fake server and the same uvicorn setup:
-- `bare`: a bare python-telegram-bot handler behind a bare Starlette webhook that calls the same
-  render (same template, same code, PNG) and sends the photo — no flow, no database, no validation,
-  no rate limiter. This is the baseline.
+- `bare`: a bare python-telegram-bot handler behind a bare Starlette webhook that makes the same
+  photo (same template, same code, the same Telegram JPEG, `telegram_photo`) and sends it — no
+  database, no validation, no quota, no event. This is the baseline.
 - `promo`: the real web app and promo bot: secret check, user touched in the database, the promo
   step list (`flows.render_promo.make_promo`: per-user quota counted, attempt recorded while the
   coupon is validated and the template loaded, rendered, photo sent, attempt settled, Prefect
@@ -54,7 +54,7 @@ from promostack.config import Settings  # noqa: E402
 from promostack.coupons import LocalRegistry  # noqa: E402
 from promostack.db.engine import make_engine, make_session_factory  # noqa: E402
 from promostack.db.migrate import upgrade  # noqa: E402
-from promostack.render import render_template  # noqa: E402
+from promostack.render.telegram import telegram_photo  # noqa: E402
 from promostack.storage import build_store  # noqa: E402
 from promostack.templates.store import TemplateStore, load_template_dir  # noqa: E402
 from tests.fakes.bot_api import BotApiCall, FakeBotApi, message_update  # noqa: E402
@@ -122,7 +122,7 @@ def bare_app(settings: Settings) -> Starlette:
 
     async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         code = context.args[0].upper()
-        image = await asyncio.to_thread(render_template, meta, background, {coupon_area.id: code}, fmt="png")
+        image = await asyncio.to_thread(telegram_photo, meta, background, {coupon_area.id: code})
         await context.bot.send_photo(update.effective_chat.id, image, caption=f"{code} — {meta.name}")
 
     application.add_handler(CommandHandler("promo", promo))

@@ -2,13 +2,13 @@
 
 `make_promo(runtime, request)` is the step list:
 
-1. count the caller's quota (when one is given): over it, `RateLimited` and nothing else happens;
-2. record the attempt (a pending generation event) while checking the coupon and loading the
-   template, side by side;
-3. render; 4. store the image (when asked); 5. deliver it (when the caller hands a `deliver`
+1. count the caller's quota (when one is given; over it, `RateLimited` and nothing is recorded),
+   then record the attempt (a pending generation event) — while the coupon is checked and the
+   template loaded, side by side;
+2. render; 3. store the image (when asked); 4. deliver it (when the caller hands a `deliver`
    coroutine: the bot's photo) — the effect the attempt was recorded before;
-6. settle the attempt: succeeded, failed, or unknown when the delivery's fate is unknown;
-7. emit a Prefect event for ops (never delays or fails the image).
+5. settle the attempt: succeeded, failed, or unknown when the delivery's fate is unknown;
+6. emit a Prefect event for ops (never delays or fails the image).
 
 The bot and the web API await it directly with the plain steps (no Prefect bookkeeping in the
 image's path: a flow run costs 165–450 ms against a 10–120 ms render). The `render-promo` flow
@@ -62,22 +62,28 @@ async def make_promo(
     """The promo image `request` asks for, delivered by `deliver` when given; every attempt is
     recorded and settled, failed ones too. `quota` = (key, limit) counts the caller's requests."""
     started = time.perf_counter()
-    if quota is not None:
-        key, limit = quota
-        verdict = await asyncio.to_thread(runtime.limiter.hit, key, limit)
-        if not verdict.allowed:
-            raise RateLimited(verdict.retry_after_s)
     event_id = request.event_id or uuid.uuid4().hex
     output_key = render_key(request.fmt) if request.store_output else None
     attempt = attempt_record(request, event_id=event_id, output_key=output_key)
-    inputs, recorded = await asyncio.gather(
+
+    async def admit_and_record() -> None:
+        if quota is not None:
+            key, limit = quota
+            verdict = await asyncio.to_thread(runtime.limiter.hit, key, limit)
+            if not verdict.allowed:
+                raise RateLimited(verdict.retry_after_s)
+        await steps.record_attempt(runtime, attempt)
+
+    # The reads (coupon, template) run beside the writes (quota, attempt): a refused quota
+    # discards what was read, and nothing was recorded.
+    inputs, admitted = await asyncio.gather(
         steps.check_coupon_and_load_template(runtime, normalise_code(request.coupon_code), request.template_slug),
-        steps.record_attempt(runtime, attempt),
+        admit_and_record(),
         return_exceptions=True,
     )
-    if isinstance(recorded, BaseException):
-        # Nothing is made without its event: the database said no, so the promo fails here.
-        raise recorded
+    if isinstance(admitted, BaseException):
+        # Over the quota, or the database said no: nothing is made without its event.
+        raise admitted
     status: Status = "failed"
     render_ms: float | None = None
     error: BaseException | None = None
