@@ -7,6 +7,7 @@
 import { api, confirmDialog, errorBox, h, icon, ICONS, promptDialog, toast } from "./api.js";
 import { drawPromo, loadFonts, loadImage, sizeCanvasForDisplay } from "/static/js/render.js";
 import { align, boundsOf, calmSpot, clamp, distribute, overlappingPairs, snapMove, snapResize, snapTargets } from "./editor-geometry.js";
+import { fillAreaForm, fillLogoForm } from "./editor-form.js";
 import { History } from "./editor-history.js";
 import { versionsSection } from "./editor-versions.js";
 import { backgroundSection } from "./editor-background.js";
@@ -23,7 +24,6 @@ const AREA_DEFAULTS = {
   valign: "middle", min_size: 12, max_size: 120, wrap: false, max_lines: 3, line_spacing: 1.15,
   uppercase: false, max_chars: 120, stroke_width: 0, stroke_color: "#000000", shadow: null,
 };
-const SHADOW_DEFAULT = { dx: 2, dy: 2, color: "#00000080" };
 const LABEL_SUGGESTIONS = ["Headline", "Subheading", "Offer details", "Fine print", "Call to action"];
 
 /** An area id made from a label ("Fine print" -> "fine_print"), unique among `taken`. */
@@ -549,103 +549,36 @@ export async function editorPage(view, [slug], shell) {
     renderAreaForm();
   }
 
-  const colourField = (name, label, get, set, tag) => {
-    const value = get();
-    const picker = h("input", { type: "color", value: value.slice(0, 7), "aria-label": `${label} picker` });
-    const text = h("input", { type: "text", id: `area-${name}`, value, maxlength: 9, spellcheck: "false" });
-    picker.addEventListener("input", () => { record(tag); set(picker.value + get().slice(7)); text.value = get(); changed(); renderAreasKeepForm(); });
-    text.addEventListener("input", () => { record(tag); set(text.value); if (/^#[0-9a-fA-F]{6}/.test(text.value)) picker.value = text.value.slice(0, 7); changed(); });
-    return h("div", { class: "field" }, h("label", { for: `area-${name}` }, label), h("div", { class: "color-row" }, picker, text));
+  // What the "Selected area" form (editor-form.js) may read and do.
+  const formEditor = {
+    fonts,
+    get errors() { return state.errors; },
+    record,
+    changed,
+    relabel: () => renderAreasKeepForm(),
+    renamed(before, after) {
+      state.selection = state.selection.map((s) => (s === before ? after : s));
+      areaForm.dataset.area = after;
+      for (const item of areaList.querySelectorAll(".area-item")) if (item.dataset.area === before) item.dataset.area = after;
+    },
+    rebuild() { delete areaForm.dataset.area; renderAreaForm(); },
+    duplicate: () => duplicate(),
+    forward: () => reorder(1),
+    backward: () => reorder(-1),
+    calm: (id) => moveToCalmSpot(id),
+    remove: () => removeSelected(),
+    removeLogo() { state.selection = [LOGO]; removeSelected(); },
   };
 
   function renderAreaForm() {
     const id = primary();
-    if (id === LOGO) { renderLogoForm(); return; }
-    const area = areaById(id);
-    if (!area) { areaForm.replaceChildren(h("p", { class: "faint" }, "Select an area on the image or in the list.")); delete areaForm.dataset.area; return; }
-    if (areaForm.dataset.area === area.id && areaForm.contains(document.activeElement) && drag === null) return;
-    areaForm.dataset.area = area.id;
-    const fieldError = (name) => state.errors[area.id]?.[name];
-    const wrap = (name, label, control) => h("div", { class: `field${fieldError(name) ? " invalid" : ""}` },
-      h("label", { for: `area-${name}` }, label), control, fieldError(name) ? h("div", { class: "field-error" }, fieldError(name)) : null);
-    const bind = (input, name, parse = (v) => v) => {
-      input.id = `area-${name}`;
-      input.addEventListener(input.type === "checkbox" || input.tagName === "SELECT" ? "change" : "input", () => {
-        record(`${area.id}:${name}`);
-        area[name] = input.type === "checkbox" ? input.checked : parse(input.value);
-        if (name === "id") {
-          state.selection = state.selection.map((s) => (s === areaForm.dataset.area ? area.id : s));
-          areaForm.dataset.area = area.id;
-          for (const item of areaList.querySelectorAll(".area-item.selected")) item.dataset.area = area.id;
-        }
-        changed();
-        if (name === "label" || name === "source") renderAreasKeepForm();
-      });
-      return input;
-    };
-    const number = (name, attrs) => bind(h("input", { type: "number", value: area[name], ...attrs }), name, (v) => (v === "" ? v : Number(v)));
-    const select_ = (name, options) => bind(h("select", {}, options.map(([value, text]) => h("option", { value, selected: area[name] === value }, text))), name);
-    const segmented = (name, label, options) => h("div", { class: "field" }, h("span", { class: "field-label", id: `seg-${name}` }, label),
-      h("div", { class: "seg", role: "group", "aria-labelledby": `seg-${name}` },
-        options.map(([value, text]) => h("button", { type: "button", class: area[name] === value ? "on" : "", "aria-pressed": String(area[name] === value), dataset: { value },
-          onclick: (event) => {
-            record();
-            area[name] = value;
-            for (const b of event.currentTarget.parentNode.children) { b.classList.toggle("on", b === event.currentTarget); b.setAttribute("aria-pressed", String(b === event.currentTarget)); }
-            changed();
-          } }, text))));
-    const fontOptions = Object.entries(fonts).map(([name, f]) => [name, `${f.family} ${f.style}`]);
-    if (!fonts[area.font]) fontOptions.push([area.font, `${area.font} (not installed)`]);
-    const shadowToggle = h("input", { type: "checkbox", id: "area-shadow", checked: Boolean(area.shadow) });
-    shadowToggle.addEventListener("change", () => { record(); area.shadow = shadowToggle.checked ? { ...SHADOW_DEFAULT } : null; changed(); delete areaForm.dataset.area; renderAreaForm(); document.getElementById("area-shadow")?.focus(); });
-    const shadowNumber = (key, label) => {
-      const input = h("input", { type: "number", id: `area-shadow-${key}`, value: area.shadow[key], min: -50, max: 50 });
-      input.addEventListener("input", () => { record(`${area.id}:shadow-${key}`); area.shadow[key] = input.value === "" ? 0 : Number(input.value); changed(); });
-      return wrap(`shadow-${key}`, label, input);
-    };
-    areaForm.replaceChildren(
-      h("div", { class: "row" }, wrap("label", "Label (visitors see it)", bind(h("input", { type: "text", value: area.label, maxlength: 64 }), "label")),
-        wrap("id", "Id", bind(h("input", { type: "text", value: area.id, maxlength: 32 }), "id"))),
-      wrap("source", "Filled with", select_("source", [["coupon", "The coupon code"], ["text", "Text the visitor types"]])),
-      wrap("default_text", "Sample / default text", bind(h("input", { type: "text", value: area.default_text, maxlength: 500 }), "default_text")),
-      wrap("font", "Font", select_("font", fontOptions)),
-      colourField("color", "Colour", () => area.color, (v) => { area.color = v; }, `${area.id}:color`),
-      segmented("align", "Alignment", [["left", "Left"], ["center", "Center"], ["right", "Right"]]),
-      segmented("valign", "Vertical", [["top", "Top"], ["middle", "Middle"], ["bottom", "Bottom"]]),
-      h("div", { class: "row" }, wrap("min_size", "Min size", number("min_size", { min: 4, max: 1000 })), wrap("max_size", "Max size", number("max_size", { min: 4, max: 1000 }))),
-      h("div", { class: "row" }, wrap("max_lines", "Max lines", number("max_lines", { min: 1, max: 20 })), wrap("max_chars", "Max characters", number("max_chars", { min: 1, max: 500 }))),
-      h("div", { class: "row" }, wrap("line_spacing", "Line spacing", number("line_spacing", { min: 0.8, max: 3, step: 0.05 })),
-        wrap("stroke_width", "Outline width", number("stroke_width", { min: 0, max: 40 }))),
-      colourField("stroke_color", "Outline colour", () => area.stroke_color, (v) => { area.stroke_color = v; }, `${area.id}:stroke_color`),
-      h("div", { class: "field row" },
-        h("label", { class: "check" }, bind(h("input", { type: "checkbox", checked: area.wrap }), "wrap"), "Wrap lines"),
-        h("label", { class: "check" }, bind(h("input", { type: "checkbox", checked: area.uppercase }), "uppercase"), "UPPERCASE"),
-        h("label", { class: "check" }, shadowToggle, "Shadow")),
-      area.shadow ? h("div", { class: "row" }, shadowNumber("dx", "Shadow x"), shadowNumber("dy", "Shadow y")) : null,
-      area.shadow ? colourField("shadow-color", "Shadow colour (#RRGGBBAA)", () => area.shadow.color, (v) => { area.shadow.color = v; }, `${area.id}:shadow-color`) : null,
-      h("p", { class: "faint mono", id: "area-box" }, `x ${area.box.x} · y ${area.box.y} · ${area.box.w}×${area.box.h} px`),
-      h("div", { class: "area-actions" },
-        h("button", { type: "button", class: "btn btn-sm", id: "duplicate-area", "aria-keyshortcuts": "Control+D", onclick: duplicate }, "Duplicate"),
-        h("button", { type: "button", class: "btn btn-sm", id: "layer-up", "aria-keyshortcuts": "Control+]", onclick: () => reorder(1) }, "Bring forward"),
-        h("button", { type: "button", class: "btn btn-sm", id: "layer-down", "aria-keyshortcuts": "Control+[", onclick: () => reorder(-1) }, "Send backward"),
-        h("button", { type: "button", class: "btn btn-sm", id: "calm-spot", onclick: () => moveToCalmSpot(area.id) }, "Move to a calm spot"),
-        h("button", { type: "button", class: "btn btn-sm btn-danger", id: "remove-area", "aria-keyshortcuts": "Delete", onclick: removeSelected }, icon(ICONS.trash), "Remove area")));
-  }
-
-  function renderLogoForm() {
-    const logo = state.meta.logo_area;
-    if (!logo) return;
-    if (areaForm.dataset.area === LOGO && areaForm.contains(document.activeElement) && drag === null) return;
-    areaForm.dataset.area = LOGO;
-    const fit = h("select", { id: "logo-fit" }, [["contain", "Whole logo, inside the box"], ["cover", "Fill the box (edges may be cut)"]].map(([value, text]) => h("option", { value, selected: logo.fit === value }, text)));
-    fit.addEventListener("change", () => { record(); state.meta.logo_area.fit = fit.value; changed(); });
-    areaForm.replaceChildren(
-      h("p", {}, "Visitors may add their logo; it is fitted into this box keeping its shape. The preview shows a stand-in."),
-      h("div", { class: "field" }, h("label", { for: "logo-fit" }, "Fit"), fit),
-      h("p", { class: "faint mono", id: "area-box" }, `x ${logo.box.x} · y ${logo.box.y} · ${logo.box.w}×${logo.box.h} px`),
-      h("div", { class: "area-actions" },
-        h("button", { type: "button", class: "btn btn-sm", id: "calm-spot", onclick: () => moveToCalmSpot(LOGO) }, "Move to a calm spot"),
-        h("button", { type: "button", class: "btn btn-sm btn-danger", id: "remove-logo", onclick: () => { state.selection = [LOGO]; removeSelected(); } }, icon(ICONS.trash), "Remove logo area")));
+    const target = id === LOGO ? state.meta.logo_area : areaById(id);
+    if (!target) { areaForm.replaceChildren(h("p", { class: "faint" }, "Select an area on the image or in the list.")); delete areaForm.dataset.area; return; }
+    // Typing in the form must not rebuild it under the cursor.
+    if (areaForm.dataset.area === id && areaForm.contains(document.activeElement) && drag === null) return;
+    areaForm.dataset.area = id;
+    if (id === LOGO) fillLogoForm(areaForm, target, formEditor);
+    else fillAreaForm(areaForm, target, formEditor);
   }
 
   function renderLogoSection() {
