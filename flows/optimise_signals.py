@@ -22,7 +22,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner
 from pydantic import BaseModel
 
-from promostack.marketdata.replay import BUNDLED_SAMPLE
+from promostack.marketdata import replay_csv
 from promostack.runtime import current_runtime
 from promostack.signals.search_space import SearchSpace
 from promostack.signals.walk_forward import WalkForwardConfig, WalkForwardReport, plan_walk_forward, stitch
@@ -56,7 +56,7 @@ def optimise_signals(
     seed: int = 7,
 ) -> OptimisationSummary:
     """The summary of a walk-forward optimisation over a CSV of candles (default: the replay file)."""
-    path = Path(csv) if csv else (current_runtime().settings.market_replay_csv or BUNDLED_SAMPLE)
+    path = Path(csv) if csv else replay_csv(current_runtime().settings)
     config = WalkForwardConfig(
         in_sample_candles=in_sample_candles,
         out_of_sample_candles=out_of_sample_candles,

@@ -6,7 +6,7 @@ from promostack.marketdata.candles import (
     interval_seconds,
     normalise_candles,
 )
-from promostack.marketdata.factory import build_candle_source
+from promostack.marketdata.factory import build_candle_source, replay_csv
 from promostack.marketdata.replay import ReplaySource
 from promostack.marketdata.sessions import gold_market_open
 from promostack.marketdata.twelve_data import (
@@ -26,4 +26,5 @@ __all__ = [
     "gold_market_open",
     "interval_seconds",
     "normalise_candles",
+    "replay_csv",
 ]

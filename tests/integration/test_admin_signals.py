@@ -89,3 +89,13 @@ def test_adopting_needs_the_csrf_token_and_reading_needs_a_session(app_client: T
     assert app_client.get("/admin/api/signals/optimisations").status_code == 401
     body = {"defaults": True, "adopted_by": "Mallory"}
     assert app_client.post("/admin/api/signals/adoptions", json=body).status_code in (401, 403)
+
+
+def test_starting_an_optimisation_on_a_history_too_short_says_so_and_starts_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin  # no MARKET_REPLAY_CSV: the bundled 12-week sample, shorter than one window
+    answer = client.post("/admin/api/signals/optimisations", headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422
+    assert "walk-forward needs at least" in answer.json()["message"]
+    assert "MARKET_REPLAY_CSV" in answer.json()["message"]

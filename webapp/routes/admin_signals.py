@@ -4,8 +4,8 @@
   parameters of XAU/USD 15min and the record of every change to them.
 - `GET /admin/api/signals/optimisations/{id}` → one run's whole report; 404 for an unknown id.
 - `POST /admin/api/signals/optimisations` → 202 with the `optimise-signals` run just started on
-  the configured candles (never a path from the browser); 503 when Prefect or the deployment
-  cannot be reached.
+  the configured candles (never a path from the browser); 422 when that file is too short for
+  one window; 503 when Prefect or the deployment cannot be reached.
 - `GET /admin/api/signals/optimisations/progress/{flow_run_id}` → `{"state", "final", "progress"}`
   of a started run (progress: percent of windows done, from the flow's progress artifact).
 - `POST /admin/api/signals/adoptions` `{"run_id", "window", "adopted_by", "note"?}` or
@@ -34,8 +34,12 @@ from starlette.routing import BaseRoute, Route
 
 from flows.optimise_signals import PROGRESS_KEY
 from promostack.errors import InvalidInput, NotFound
+from promostack.marketdata import replay_csv
+from promostack.marketdata.replay import read_candles_csv
 from promostack.signals import adoptions
 from promostack.signals.params import StrategyParams
+from promostack.signals.search_space import SearchSpace
+from promostack.signals.walk_forward import WalkForwardConfig, plan_walk_forward
 from webapp.auth import admin_api
 from webapp.context import runtime
 from webapp.prefect_runs import READ_TIMEOUT_S, api_url
@@ -90,7 +94,23 @@ async def get_optimisation(request: Request) -> Response:
 
 @admin_api
 async def start_optimisation(request: Request) -> Response:
-    """202 with the id of the `optimise-signals` run just started on the workers."""
+    """202 with the id of the `optimise-signals` run just started on the workers.
+
+    422 without starting anything when the configured candle file is too short for one window
+    (the bundled 12-week sample is): a run that can only fail is not worth a worker.
+    """
+    rt = runtime(request)
+
+    def check_history() -> None:
+        candles = read_candles_csv(replay_csv(rt.settings))
+        plan_walk_forward(
+            candles, adoptions.live_params(rt.sessions, SYMBOL, INTERVAL), SearchSpace(), WalkForwardConfig()
+        )
+
+    try:
+        await run_in_threadpool(check_history)
+    except InvalidInput as exc:
+        return error(422, f"{exc}: set MARKET_REPLAY_CSV to a longer history of candles")
     try:
         run = await run_deployment(DEPLOYMENT, timeout=0)
     except ObjectNotFound:
