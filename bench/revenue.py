@@ -23,12 +23,10 @@ from __future__ import annotations
 import os
 import platform
 import random
-import statistics
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +44,8 @@ from promostack.config import Settings  # noqa: E402
 from promostack.db.engine import make_engine, make_session_factory  # noqa: E402
 from promostack.db.migrate import upgrade  # noqa: E402
 from promostack.db.revenue import CustomerMrr, StripeEvent, StripeSubscription, StripeSubscriptionItem  # noqa: E402
+from bench.signals import median_s  # noqa: E402
+from tests.browser.conftest import _ThreadedServer  # noqa: E402  (the browser tests' uvicorn-in-a-thread)
 from tests.fakes.ports import free_port  # noqa: E402
 from tests.fakes.stripe_api import dumps, event, item, price, signature_header, subscription  # noqa: E402
 
@@ -56,17 +56,6 @@ DELIVERIES = 2_000
 CLIENTS = 8
 SECRET = "whsec_" + "bench"
 PRICES = [("price_m", 1000, "month", 1), ("price_q", 6000, "month", 3), ("price_y", 24000, "year", 1), ("price_s", 500, "month", 1)]
-
-
-def median_s(fn: Callable[[], object], rounds: int) -> float:
-    """The median wall time of `fn` over `rounds` runs, after one warm-up run."""
-    fn()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def synthetic_subscriptions(n: int, seed: int = 7) -> list[Subscription]:
@@ -155,16 +144,6 @@ def bench_mrr_from_postgres(url: str) -> float:
     return median_s(run, 2)
 
 
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
-        await super().startup(sockets)
-        self.ready.set()
-
-
 def deliveries(count: int) -> list[bytes]:
     """`count` event bodies for distinct customers, 10 % of them repeating an earlier one."""
     bodies: list[bytes] = []
@@ -199,7 +178,7 @@ def bench_webhook(url: str, tmp: Path) -> tuple[float, float, float]:
 
     settings = Settings(_env_file=None, data_dir=tmp, database_url=url, stripe_webhook_secret=SECRET)  # type: ignore[call-arg]
     port = free_port()
-    server = _Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = _ThreadedServer(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     server.ready.wait(60)
