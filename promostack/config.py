@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     forex_bot_token: SecretStr | None = None
     forex_channel_id: str | None = None
+    # A webhook update not started by its process within this long is taken by another one.
+    telegram_update_lease_s: int = 30
 
     # --- coupons -------------------------------------------------------------------------
     coupon_validator: Literal["auto", "local", "funderpro"] = "auto"
@@ -87,6 +89,12 @@ class Settings(BaseSettings):
 
     # --- orchestration -------------------------------------------------------------------------
     prefect_ui_url: str = "http://127.0.0.1:4200"
+
+    # --- operations ---------------------------------------------------------------------------
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log shippers
+    log_level: str = "INFO"
+    # /readyz checks the Prefect API at this URL (default: the process's PREFECT_API_URL setting).
+    prefect_api_url: str | None = None
 
     # --- campaigns ------------------------------------------------------------------------------
     campaign_photo_max_bytes: int = 20_000_000  # largest photo upload on /c/<slug>

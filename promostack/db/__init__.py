@@ -5,7 +5,7 @@ from promostack.db.models import Base, BotUser, Coupon, GenerationEvent, Signal
 
 # Each feature keeps its tables in its own module; importing them here puts every table on
 # `Base.metadata` (migrations are compared against it).
-from promostack.db import broadcasts, campaigns, revenue, strategy  # noqa: E402,F401  isort: skip
+from promostack.db import broadcasts, campaigns, revenue, strategy, updates  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "Base",

@@ -1,16 +1,18 @@
 """Telegram webhooks: `POST /telegram/<bot id>/webhook`, one route shape for every bot.
 
-The route does one thing: check the secret, turn the body into an `Update`, put it on the bot's
-update queue, and answer 200 at once (the handlers run after the response, concurrently). It never
-waits for a handler, so Telegram's delivery is never held up by a render.
+The route does one thing: check the secret, turn the body into an `Update`, store it in the update
+store (`bots.update_store`), start its handlers in the background and answer 200 (the handlers run
+after the response, concurrently). It never waits for a handler, so Telegram's delivery is never
+held up by a render, and an update answered 200 is in the database: a process that dies before
+running it leaves it to the next sweep of any web process.
 
 - unknown bot id (or a bot that is off) → 404;
 - missing or wrong `X-Telegram-Bot-Api-Secret-Token` → 403, nothing processed;
 - a body that is not JSON, not an object with an integer `update_id`, or too big → 400/413;
 - an update this bot has already taken (Telegram re-delivers when an answer is slow or lost) →
-  200 and nothing else: each `update_id` is claimed once, across every web instance
-  (`runtime.marks`), so a re-delivered `/promo` never makes a second photo;
-- the bot could not reach Telegram to start, or the claim could not be recorded → 503
+  200 and nothing else: each (bot, `update_id`) is stored once, across every web instance (the
+  store's unique key), so a re-delivered `/promo` never makes a second photo;
+- the bot could not reach Telegram to start, or the update could not be stored → 503
   (Telegram re-delivers later).
 
 Errors answer in the app's one dialect (`webapp.errors`).
@@ -21,13 +23,13 @@ from __future__ import annotations
 import hmac
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import Update
 
 from bots.lifecycle import BotUnavailable, LiveBot
+from bots.update_store import accept
 from webapp.bodies import read_json_object
 from webapp.context import runtime
 from webapp.errors import MalformedBody, WebError
@@ -37,8 +39,6 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Updates are a few kilobytes; a megabyte is far beyond any real one.
 MAX_UPDATE_BYTES = 1024 * 1024
-# Telegram keeps an unanswered update for 24 hours; remember a taken one for twice that.
-UPDATE_MEMORY_S = 48 * 3600
 
 
 async def webhook(request: Request) -> Response:
@@ -62,13 +62,10 @@ async def webhook(request: Request) -> Response:
         update = Update.de_json(data, application.bot)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MalformedBody(f"The body is not a Telegram update ({type(exc).__name__}).") from exc
-    first = await run_in_threadpool(
-        runtime(request).marks.claim, f"tg-update:{bot.entry.id}:{update.update_id}", UPDATE_MEMORY_S
-    )
-    if not first:
+    # Stored before the 200 (a process dying after answering loses nothing); the stored key is
+    # also what turns a re-delivery away.
+    if not await accept(runtime(request), bot, update, data):
         log.info("bot %s: update %s delivered again; already taken", bot.entry.id, update.update_id)
-        return Response(status_code=200)
-    await application.update_queue.put(update)
     return Response(status_code=200)
 
 
