@@ -172,20 +172,9 @@ def optimise_window(job: WindowJob) -> WindowResult:
             "in_sample_trades": count,
             "in_sample_expectancy_r": round(expectancy, 3),
             "in_sample_score": round(quality_score, 3),
-            "trades": [TradeRecord(**_fields(t)) for t in traded],
+            "trades": [TradeRecord(**asdict(t)) for t in traded],
         }
     )
-
-
-def _fields(trade: ClosedTrade) -> dict[str, object]:
-    return {
-        "opened_at": trade.opened_at,
-        "closed_at": trade.closed_at,
-        "side": trade.side,
-        "status": trade.status,
-        "pips": trade.pips,
-        "r_multiple": trade.r_multiple,
-    }
 
 
 class OutOfSample(BaseModel):
@@ -253,11 +242,7 @@ class WalkForwardReport(BaseModel):
 def stitch(plan: WalkForwardPlan, results: list[WindowResult]) -> WalkForwardReport:
     """The report of a run from its windows' results (in any order)."""
     windows = sorted(results, key=lambda w: w.index)
-    trades = [
-        ClosedTrade(t.side, t.status, t.opened_at, t.closed_at, t.pips, t.r_multiple)
-        for w in windows
-        for t in w.trades
-    ]
+    trades = [ClosedTrade(**t.model_dump()) for w in windows for t in w.trades]
     figures = performance(trades)
     rs = np.array([t.r_multiple for t in trades], dtype=float)
     t_stat = None
