@@ -220,7 +220,7 @@ def test_zoom_in_then_drag_and_pan_keep_template_coordinates(page, live_server: 
     assert viewport.evaluate("(v) => v.scrollLeft") != before
     assert abs(box(page, "code")[0] - (CODE[0] + 30)) <= 2, "panning moved the area"
     page.click("#zoom-fit")
-    expect(page.locator("#zoom-level")).to_have_text("Fit")
+    expect(page.locator("#zoom-level")).to_have_text("100%")
 
 
 @pytest.mark.parametrize("size", SIZES)

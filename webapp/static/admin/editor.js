@@ -612,7 +612,7 @@ export async function editorPage(view, [slug], shell) {
 
   // --- zoom and pan -----------------------------------------------------------------------------
 
-  const zoomLabel = h("span", { class: "zoom-label", id: "zoom-level", "aria-live": "polite" }, "Fit");
+  const zoomLabel = h("span", { class: "zoom-label", id: "zoom-level", "aria-live": "polite" }, "100%");
   function setZoom(zoom, anchor = null) {
     const next = clamp(zoom, ZOOMS[0], ZOOMS[ZOOMS.length - 1]);
     const before = stage.getBoundingClientRect();
@@ -633,7 +633,7 @@ export async function editorPage(view, [slug], shell) {
     const after = stage.getBoundingClientRect();
     viewport.scrollLeft += after.left + fx * after.width - ax;
     viewport.scrollTop += after.top + fy * after.height - ay;
-    zoomLabel.textContent = next === 1 ? "Fit" : `${Math.round(next * 100)}%`;
+    zoomLabel.textContent = `${Math.round(next * 100)}%`; // of the fitted size
     scheduleDraw();
   }
   const zoomStep = (direction) => setZoom(direction > 0 ? ZOOMS.find((z) => z > state.zoom) ?? state.zoom : [...ZOOMS].reverse().find((z) => z < state.zoom) ?? state.zoom);
