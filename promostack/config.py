@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # /readyz checks the Prefect API at this URL (default: the process's PREFECT_API_URL setting).
     prefect_api_url: str | None = None
+    # When set, /metrics answers only requests with `Authorization: Bearer <token>`.
+    metrics_token: SecretStr | None = None
 
     # --- campaigns ------------------------------------------------------------------------------
     campaign_photo_max_bytes: int = 20_000_000  # largest photo upload on /c/<slug>

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -18,6 +19,8 @@ from webapp.rendering import STATIC_DIR
 from webapp.routes import admin, admin_revenue, api, public, stripe_webhook, telegram
 from webapp.routes import admin_campaigns, campaigns
 from webapp.routes import admin_analytics
+from webapp.routes import health
+from webapp.metrics import Metrics, RequestMetrics
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -46,14 +49,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin_analytics.routes(),
         *telegram.routes(),
         *stripe_webhook.routes(),
+        *health.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
-    return Starlette(
+    metrics = Metrics()
+    app = Starlette(
         routes=routes,
-        middleware=security.middleware(settings),
+        # Outermost, so every answer is counted, refusals of the security middleware too.
+        middleware=[Middleware(RequestMetrics, metrics=metrics), *security.middleware(settings)],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
+    return app
 
 
 app = create_app()
