@@ -189,3 +189,15 @@ def test_signature_helper_matches_the_stripe_library() -> None:
     assert signature_header(body, SECRET, 1_700_000_000) == stripe.WebhookSignature.generate_signature_header(
         body.decode(), SECRET, 1_700_000_000
     )
+
+
+def test_refund_and_catalogue_events_are_mirrored_and_unknown_types_ignored(client: TestClient, db: sessionmaker[Session]) -> None:
+    from promostack.db.revenue import StripeProduct, StripeRefund
+    from tests.fakes.stripe_api import product, refund
+
+    deliver(client, event("evt_r", "refund.created", refund("re_1", 700, payment_intent="pi_1")))
+    deliver(client, event("evt_p", "product.deleted", product("prod_old", "Legacy")))
+    deliver(client, event("evt_x", "payment_intent.created", {"id": "pi_1", "object": "payment_intent"}))
+    with db() as session:
+        assert (session.get(StripeRefund, "re_1").amount, session.get(StripeProduct, "prod_old").active) == (700, False)
+        assert session.get(StripeEvent, "evt_x").status == "ignored"
