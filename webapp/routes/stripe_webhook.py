@@ -45,11 +45,9 @@ MAX_EVENT_BYTES = 1024 * 1024
 APPLY_THREADS = 4
 
 
-def _apply(rt: Runtime, event_id: str) -> None:
+def _apply(rt: Runtime, reader: StripeReader | None, event_id: str) -> None:
     """Apply a stored event (after the answer); a failure is kept on the event, never raised."""
-    settings: Settings = rt.settings
-    reader = StripeReader(settings) if settings.stripe_secret_key is not None else None
-    events.process(rt.sessions, event_id, RevenueFilter.from_settings(settings), reader)
+    events.process(rt.sessions, event_id, RevenueFilter.from_settings(rt.settings), reader)
 
 
 def _apply_later(request: Request, rt: Runtime, event_id: str) -> None:
@@ -66,8 +64,12 @@ def _apply_later(request: Request, rt: Runtime, event_id: str) -> None:
         # Its own few threads: a burst of events to apply never queues ahead of the next
         # deliveries' storing (which share the default thread pool with every other route).
         state.stripe_apply_threads = anyio.CapacityLimiter(APPLY_THREADS)
-    limiter = state.stripe_apply_threads
-    task = asyncio.get_running_loop().create_task(anyio.to_thread.run_sync(_apply, rt, event_id, limiter=limiter))
+        # One client for the app (about 5 ms to build; its HTTP sessions are per thread).
+        settings: Settings = rt.settings
+        state.stripe_reader = StripeReader(settings) if settings.stripe_secret_key is not None else None
+    task = asyncio.get_running_loop().create_task(
+        anyio.to_thread.run_sync(_apply, rt, state.stripe_reader, event_id, limiter=state.stripe_apply_threads)
+    )
     pending.add(task)
     task.add_done_callback(pending.discard)
 
