@@ -62,10 +62,12 @@ class Drift:
 
 @dataclass
 class Upserted:
-    """What an upsert did: applied (False when the mirror held newer state) and any drift seen."""
+    """What an upsert did: applied (False when the mirror held newer state), any drift seen, and
+    whether the row is new."""
 
     applied: bool
     drift: list[Drift]
+    created: bool = False
 
 
 def _upsert(
@@ -77,7 +79,7 @@ def _upsert(
         if kind is not None:
             drift.append(Drift(kind, object_id, "(missing)", None, str(columns.get("status", "present"))))
         session.add(model(id=object_id, source_ts=source_ts, **columns))
-        return Upserted(True, drift)
+        return Upserted(True, drift, created=True)
     if row.source_ts > source_ts:
         return Upserted(False, drift)
     if kind is not None:
@@ -112,8 +114,9 @@ def upsert_subscription(session: Session, sub: JsonObject, source_ts: int, compa
     after = _items_signature((i["price_id"], i["quantity"]) for i in items)
     if before is not None and before != after:
         result.drift.append(Drift("subscription", sub["id"], "items", before, after))
-    session.execute(delete(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"]))
-    session.flush()
+    if not result.created:  # a new subscription has no items to replace
+        session.execute(delete(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"]))
+        session.flush()
     session.add_all(StripeSubscriptionItem(**item) for item in items)
     return result
 
