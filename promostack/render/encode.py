@@ -68,14 +68,19 @@ def check_output(fmt: str, quality: int) -> None:
         raise RenderError(f"quality {quality} is out of range 1-100")
 
 
+NO_METADATA: dict[str, bytes] = {"comment": b"", "exif": b""}
+
+
 def encode_image(image: Image.Image, fmt: ImageFormat, quality: int) -> bytes:
     """`image` encoded as `fmt`; JPEG gets RGB (transparency flattened onto white)."""
     check_output(fmt, quality)
     if fmt == "png":
         return encode_png(image)
     out = io.BytesIO()
+    # Empty metadata given explicitly: Pillow otherwise copies a background's comment (or EXIF)
+    # that came along in `image.info` into the output.
     if fmt == "jpeg":
-        flatten_on_white(image).save(out, "JPEG", quality=quality, optimize=False)
+        flatten_on_white(image).save(out, "JPEG", quality=quality, optimize=False, **NO_METADATA)
     else:
-        image.save(out, "WEBP", quality=quality)
+        image.save(out, "WEBP", quality=quality, exif=b"", xmp=b"")
     return out.getvalue()

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from PIL import Image
 
-from promostack.render.encode import flatten_on_white
+from promostack.render.encode import NO_METADATA, flatten_on_white
 from promostack.render.engine import render_canvas
 from promostack.render.errors import RenderError
 from promostack.templates.schema import TemplateMeta
@@ -58,7 +58,7 @@ def photo_jpeg(image: Image.Image) -> bytes:
     # than no photo.
     for quality in (PHOTO_QUALITY, *PHOTO_FALLBACK_QUALITIES):
         out = io.BytesIO()
-        flat.save(out, "JPEG", quality=quality, subsampling=PHOTO_SUBSAMPLING)
+        flat.save(out, "JPEG", quality=quality, subsampling=PHOTO_SUBSAMPLING, **NO_METADATA)
         if out.tell() <= PHOTO_MAX_BYTES:
             return out.getvalue()
     raise RenderError(f"the photo stays over Telegram's {PHOTO_MAX_BYTES:,} bytes; send it as a file")

@@ -17,9 +17,11 @@ guard of `open_image`, at most `MAX_TEMPLATE_SIDE` pixels a side.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Literal
 
+from PIL import Image, ImageOps
 from pydantic import BaseModel, computed_field
 
 from promostack.render.errors import BadImage
@@ -69,14 +71,44 @@ def image_suffix(data: bytes) -> Literal[".png", ".jpg", ".webp"] | None:
     return None
 
 
+# What a photo may carry that the public must never be served: EXIF (GPS, camera, owner), comments,
+# XMP, Photoshop blocks. Colour profiles stay: they are how the picture is meant to look.
+PRIVATE_INFO = ("exif", "comment", "xmp", "XML:com.adobe.xmp", "photoshop", "Description", "Comment")
+
+
+def without_metadata(data: bytes, picture: Image.Image, suffix: str) -> tuple[bytes, Image.Image]:
+    """The upload's bytes and picture with EXIF, comments and XMP removed (the EXIF orientation
+    applied first, so the picture still stands as it was shot); `data` itself when it has none."""
+    if not any(key in picture.info for key in PRIVATE_INFO) and not picture.getexif():
+        return data, picture
+    upright = ImageOps.exif_transpose(picture) or picture
+    keep: dict[str, object] = {"exif": b""}  # given empty: Pillow would copy `info`'s otherwise
+    if picture.info.get("icc_profile"):
+        keep["icc_profile"] = picture.info["icc_profile"]
+    out = io.BytesIO()
+    if suffix == ".jpg":
+        # Same quantisation tables when nothing moved, so the re-encode changes the pixels least.
+        quality: object = "keep" if upright is picture else 95
+        upright.save(out, "JPEG", quality=quality, comment=b"", **keep)
+    elif suffix == ".webp":
+        upright.save(out, "WEBP", lossless=True, xmp=b"", **keep)
+    else:
+        upright.save(out, "PNG", **keep)
+    clean = Image.open(io.BytesIO(out.getvalue()))
+    clean.load()
+    return out.getvalue(), clean
+
+
 def read_background(data: bytes) -> Background:
-    """The checked upload; else `ImageTooLarge`, `NotAnImage`, `BackgroundTooBig` or `BadImage`."""
+    """The checked upload, with its metadata removed (what is stored and served is `.data`); else
+    `ImageTooLarge`, `NotAnImage`, `BackgroundTooBig` or `BadImage`."""
     if len(data) > MAX_BACKGROUND_BYTES:
         raise ImageTooLarge(f"the image is too large: the limit is {MAX_BACKGROUND_BYTES / 1e6:.0f} MB")
     suffix = image_suffix(data)
     if suffix is None:
         raise NotAnImage("the file is not a PNG, JPEG or WebP image")
     picture = open_image(data, max_bytes=MAX_BACKGROUND_BYTES, max_pixels=MAX_BACKGROUND_PIXELS)
+    data, picture = without_metadata(data, picture, suffix)
     width, height = picture.size
     if width > MAX_TEMPLATE_SIDE or height > MAX_TEMPLATE_SIDE:
         raise BackgroundTooBig(

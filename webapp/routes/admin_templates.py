@@ -161,7 +161,8 @@ async def create_template(request: Request) -> Response:
     try:
         image_key = f"templates/{slug}/background{background.suffix}"
         meta = starter_meta(slug, name[:80], image_key, background.width, background.height)
-        saved = await run_in_threadpool(store.save, meta, data)
+        # The cleaned upload (no EXIF, comments or XMP) is what is stored and served.
+        saved = await run_in_threadpool(store.save, meta, background.data)
     except ValidationError as exc:
         return schema_error(exc)
     except InvalidInput as exc:
