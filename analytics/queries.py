@@ -41,6 +41,10 @@ DAILY_ROLLUPS = {
     "coupons_daily": "SELECT *, lower(code) AS code_lower FROM read_parquet($files) ORDER BY day",
 }
 DERIVED = {"users_any": ("users_daily", "SELECT DISTINCT day, user_ref FROM users_daily ORDER BY day")}
+# The hourly rollups of the newest days (what 24 h and 48 h ask for) are held in memory too;
+# older short ranges read their day files.
+RECENT_HOURLY = ("gen_hourly", "users_hourly")
+RECENT_HOURLY_DAYS = 3
 DAILY_MAX = timedelta(days=180)
 PAGE_SIZE_MAX = 200
 
@@ -145,7 +149,7 @@ class AnalyticsQueries:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._manifest: tuple[float, Manifest] | None = None
-        self._loaded: tuple[int, frozenset[str]] | None = None
+        self._loaded: tuple[int, frozenset[str], date] | None = None
         self._answers: LRUCache[tuple[Any, ...], Any] = LRUCache(maxsize=512)
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -195,16 +199,23 @@ class AnalyticsQueries:
             os.replace(tmp, path)
         return path
 
-    def _daily_tables(self, manifest: Manifest) -> frozenset[str]:
-        """The daily rollups of `manifest`'s version loaded in memory (each loaded once per version)."""
+    def _in_memory(self, manifest: Manifest) -> tuple[int, frozenset[str], date]:
+        """The tables of `manifest`'s version held in memory, and the first day of the hourly ones."""
         loaded = self._loaded
         if loaded and loaded[0] == manifest.version:
-            return loaded[1]
+            return loaded
         with self._load_lock:
             if self._loaded and self._loaded[0] == manifest.version:
-                return self._loaded[1]
+                return self._loaded
             con = self._db.cursor()
             present = set()
+            newest = max(manifest.days("gen_hourly"), default=date.min)
+            cutoff = newest - timedelta(days=RECENT_HOURLY_DAYS - 1) if newest > date.min else date.max
+            for dataset in RECENT_HOURLY:
+                files = self._paths(manifest, dataset, cutoff, date.max)
+                if files:
+                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS SELECT * FROM read_parquet($files) ORDER BY hour", {"files": files})
+                    present.add(dataset)
             for dataset, sql in DAILY_ROLLUPS.items():
                 files = self._paths(manifest, dataset, date.min, date.max)
                 if files:
@@ -214,16 +225,19 @@ class AnalyticsQueries:
                 if source in present:
                     con.execute(f"CREATE OR REPLACE TABLE {dataset} AS {sql}")
                     present.add(dataset)
-            for dataset in {*DAILY_ROLLUPS, *DERIVED} - present:
+            for dataset in {*DAILY_ROLLUPS, *DERIVED, *RECENT_HOURLY} - present:
                 con.execute(f"DROP TABLE IF EXISTS {dataset}")
             con.close()
-            self._loaded = (manifest.version, frozenset(present))
-            return self._loaded[1]
+            self._loaded = (manifest.version, frozenset(present), cutoff)
+            return self._loaded
 
     def _source(self, manifest: Manifest, dataset: str, first: date, last: date) -> tuple[str, dict[str, Any]] | None:
         """The FROM clause for `dataset` over days [first, last] and its parameters; None without data."""
+        _, tables, cutoff = self._in_memory(manifest)
         if dataset in DAILY_ROLLUPS or dataset in DERIVED:
-            return (dataset, {}) if dataset in self._daily_tables(manifest) else None
+            return (dataset, {}) if dataset in tables else None
+        if dataset in tables and first >= cutoff:
+            return dataset, {}
         files = self._paths(manifest, dataset, first, last)
         return ("read_parquet($files)", {"files": files}) if files else None
 

@@ -31,25 +31,25 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from prefect.settings import PREFECT_API_URL  # noqa: E402
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
+# Only what the export child needs is imported here, so its peak memory is the export's: the
+# data generator (numpy, pandas) and Prefect's test server are imported by the parent alone.
 from sqlalchemy import text  # noqa: E402
 
 from analytics.queries import AnalyticsQueries, Filters, parse_filters  # noqa: E402
 from promostack.db import make_engine  # noqa: E402
-from promostack.db.migrate import upgrade  # noqa: E402
 from promostack.storage import LocalStore  # noqa: E402
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PG_ADMIN = os.environ.get("PROMOSTACK_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-CHANNELS = np.array(["telegram", "web", "api", "bulk"])
-REASONS = np.array(["InvalidCoupon: the code is not valid", "TemplateNotFound: no such template", "StorageError: timed out"])
+CHANNELS = ["telegram", "web", "api", "bulk"]
+REASONS = ["InvalidCoupon: the code is not valid", "TemplateNotFound: no such template", "StorageError: timed out"]
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -57,6 +57,9 @@ REASONS = np.array(["InvalidCoupon: the code is not valid", "TemplateNotFound: n
 
 def synthetic_events(n: int, now: datetime, days: int, templates: int, users: int, codes: int, seed: int = 7) -> pd.DataFrame:
     """`n` events over the last `days` days, busier in the afternoon (UTC), long-tailed everywhere."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     day = rng.integers(0, days, n)
     hour_weights = 1.0 + np.sin((np.arange(24) - 9) / 24 * 2 * np.pi)
@@ -73,12 +76,12 @@ def synthetic_events(n: int, now: datetime, days: int, templates: int, users: in
     frame = pd.DataFrame(
         {
             "created_at": created,
-            "channel": CHANNELS[rng.choice(4, n, p=[0.55, 0.3, 0.1, 0.05])],
+            "channel": np.array(CHANNELS)[rng.choice(4, n, p=[0.55, 0.3, 0.1, 0.05])],
             "user_ref": pd.Series(user).map("{:d}".format).to_numpy(),
             "template_slug": pd.Series(template).map("tpl-{:03d}".format).to_numpy(),
             "coupon_code": pd.Series(code).map("CODE{:05d}".format).to_numpy(),
             "success": ~failed,
-            "error": np.where(failed, REASONS[rng.integers(0, 3, n)], None),
+            "error": np.where(failed, np.array(REASONS)[rng.integers(0, 3, n)], None),
             "render_ms": np.round(rng.gamma(2.0, 15.0, n), 2),
         }
     )
@@ -194,6 +197,13 @@ def main() -> None:
     if args.child_export:
         child_export(*args.child_export, verify=args.verify)
         return
+
+    import numpy as np
+    import pandas as pd
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    from promostack.db.migrate import upgrade
 
     users = max(1, args.events // 20)
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"  # the temporary server's telemetry only adds noise

@@ -121,3 +121,10 @@ def test_filter_menus_list_what_the_range_holds(views) -> None:
 def test_a_bad_range_is_refused_with_the_reason(args, message) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_filters(now=NOW, **args)
+
+
+def test_a_short_range_in_the_past_is_answered_hourly_from_its_day_files(views) -> None:
+    day = (NOW - 10 * 24 * HOUR).date().isoformat()
+    f = scope("custom", start=day, end=day)
+    assert views.series(f)["bucket"] == "hour"
+    assert views.kpis(f)["current"] == {"generations": 1, "successes": 1, "success_rate": 1.0, "unique_users": 1}
