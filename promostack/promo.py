@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -46,7 +46,10 @@ class PromoRequest(BaseModel):
 
     template_slug: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices("template_slug", "template"))
     coupon_code: str = Field(min_length=1, max_length=64, validation_alias=AliasChoices("coupon_code", "code"))
-    texts: dict[str, str] = Field(default_factory=dict)
+    # No area takes more than 500 characters (the edges refuse longer ones with a reason first).
+    texts: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=64
+    )
     channel: Channel = "api"
     user_ref: str | None = Field(default=None, max_length=64)
     # The bot that asked, for bot promos (events and analytics tell bots apart by it).

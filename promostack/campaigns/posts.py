@@ -39,20 +39,20 @@ _HOSTS: dict[str, Platform] = {
 }
 
 _USER = r"[A-Za-z0-9_.]{1,64}"
-_INSTAGRAM = re.compile(rf"^/(?:{_USER}/)?(?:p|reel|reels|tv)/(?P<id>[A-Za-z0-9_-]{{5,64}})/?$")
-_TIKTOK = re.compile(rf"^/@{_USER}/(?:video|photo)/(?P<id>\d{{8,25}})/?$")
-_TIKTOK_SHORT = re.compile(r"^/(?:t/)?(?P<id>[A-Za-z0-9]{5,20})/?$")
-_X = re.compile(r"^/(?:[A-Za-z0-9_]{1,15}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?:/(?:photo|video)/\d)?/?$")
-_SHORT = re.compile(r"^/(?P<id>[A-Za-z0-9_-]{4,40})/?$")
-_FB_NUMERIC = re.compile(r"^(?:\d{5,25}|pfbid[A-Za-z0-9]{10,80})$")
+_INSTAGRAM = re.compile(rf"^/(?:{_USER}/)?(?:p|reel|reels|tv)/(?P<id>[A-Za-z0-9_-]{{5,64}})/?\Z")
+_TIKTOK = re.compile(rf"^/@{_USER}/(?:video|photo)/(?P<id>\d{{8,25}})/?\Z")
+_TIKTOK_SHORT = re.compile(r"^/(?:t/)?(?P<id>[A-Za-z0-9]{5,20})/?\Z")
+_X = re.compile(r"^/(?:[A-Za-z0-9_]{1,15}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?:/(?:photo|video)/\d)?/?\Z")
+_SHORT = re.compile(r"^/(?P<id>[A-Za-z0-9_-]{4,40})/?\Z")
+_FB_NUMERIC = re.compile(r"^(?:\d{5,25}|pfbid[A-Za-z0-9]{10,80})\Z")
 _FB_PAGE = r"[A-Za-z0-9.\-]{1,80}"
 _FB_PATHS = (
-    re.compile(rf"^/{_FB_PAGE}/(?:posts|videos|photos)/(?:[A-Za-z0-9.\-]+/)?(?P<id>\d{{5,25}}|pfbid[A-Za-z0-9]{{10,80}})/?$"),
-    re.compile(r"^/reel/(?P<id>\d{5,25})/?$"),
+    re.compile(rf"^/{_FB_PAGE}/(?:posts|videos|photos)/(?:[A-Za-z0-9.\-]+/)?(?P<id>\d{{5,25}}|pfbid[A-Za-z0-9]{{10,80}})/?\Z"),
+    re.compile(r"^/reel/(?P<id>\d{5,25})/?\Z"),
 )
-_FB_SHARE = re.compile(r"^/share/(?:p|r|v)/(?P<id>[A-Za-z0-9]{5,40})/?$")
-_YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
-_YT_PATH = re.compile(r"^/(?:shorts|live|embed)/(?P<id>[A-Za-z0-9_-]{11})/?$")
+_FB_SHARE = re.compile(r"^/share/(?:p|r|v)/(?P<id>[A-Za-z0-9]{5,40})/?\Z")
+_YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}\Z")
+_YT_PATH = re.compile(r"^/(?:shorts|live|embed)/(?P<id>[A-Za-z0-9_-]{11})/?\Z")
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from promostack.db.engine import session_scope
 from promostack.errors import InvalidInput, NotFound
 
 REVIEW_STATUSES = ("pending", "approved", "rejected")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,80}\.[A-Za-z]{2,24}$")
-_HANDLE = re.compile(r"^@?[A-Za-z0-9_.]{2,40}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,80}\.[A-Za-z]{2,24}\Z")
+_HANDLE = re.compile(r"^@?[A-Za-z0-9_.]{2,40}\Z")
 # Forward moves only: a campaign that ended stays ended (make a new one to run it again).
 _MOVES: dict[str, set[str]] = {"draft": {"live", "ended"}, "live": {"ended"}, "ended": set()}
 

@@ -22,7 +22,7 @@ SHAPES: dict[Shape, tuple[int, int]] = {
 SHAPE_LABELS: dict[Shape, str] = {"square": "Square 1:1", "portrait": "Portrait 4:5", "story": "Story 9:16"}
 Status = Literal["draft", "live", "ended"]
 STATUSES: tuple[Status, ...] = ("draft", "live", "ended")
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 CAPTION_VARIABLES = ("name", "code")
 MAX_ZOOM = 5.0
 

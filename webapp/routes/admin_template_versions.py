@@ -24,12 +24,13 @@ from webapp.auth import admin_api
 from webapp.context import runtime
 from webapp.routes.admin_json import error, json_body
 
-STAMP_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{6})?Z$")
+STAMP_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{6})?Z\Z")
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def _templates(request: Request) -> TemplateStore:
-    return TemplateStore(runtime(request).store)
+    # The runtime's store: the one the public pages, the API and the bots read (and cache) too.
+    return runtime(request).templates
 
 
 def _stamp_of(key: str) -> str:

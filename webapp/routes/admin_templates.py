@@ -40,7 +40,8 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}
 
 
 def _templates(request: Request) -> TemplateStore:
-    return TemplateStore(runtime(request).store)
+    # The runtime's store: the one the public pages, the API and the bots read (and cache) too.
+    return runtime(request).templates
 
 
 async def _image_form(request: Request, max_fields: int) -> tuple[FormData, bytes] | Response:
