@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel, Field
 
 from promostack.errors import InvalidInput
 from promostack.marketdata import gold_market_open
@@ -35,6 +36,48 @@ from tasks.signals import (
 EXTRA_CANDLES = 200
 
 
+class Posted(BaseModel):
+    """Ids of the signals whose post (`posted`) or closing reply (`replied`) a run sent."""
+
+    posted: list[int] = Field(default_factory=list)
+    replied: list[int] = Field(default_factory=list)
+
+
+class GenerateReport(Posted):
+    """What a `generate-signals` run did; `skipped` says why it did nothing."""
+
+    skipped: str | None = None
+    source: str | None = None
+    candles: int = 0
+    closed: list[int] = Field(default_factory=list)
+    new_signal: int | None = None
+
+
+class MonitorReport(Posted):
+    """The signals a `monitor-signals` run closed, and the posts it sent."""
+
+    closed: list[int] = Field(default_factory=list)
+
+
+class ResendReport(BaseModel):
+    """The post a `resend-signal-post` run sent again."""
+
+    signal_id: int
+    kind: str
+    message_id: int | None
+
+
+class RecapReport(BaseModel):
+    """A recap's figures and its channel message (None when nothing was posted)."""
+
+    period: str
+    start: datetime
+    opened: int
+    closed: int
+    pips: float
+    message_id: int | None = None
+
+
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
@@ -44,38 +87,40 @@ def _channel_configured() -> bool:
     return settings.forex_bot_token is not None and bool(settings.forex_channel_id)
 
 
-async def _post_due(now: datetime) -> dict[str, list[int]]:
+async def _post_due(now: datetime) -> Posted:
     """Send every pending signal post, then every pending closing reply."""
     logger = get_run_logger()
     if not _channel_configured():
         logger.info("FOREX_BOT_TOKEN / FOREX_CHANNEL_ID not set: signals are recorded but not posted")
-        return {"posted": [], "replied": []}
+        return Posted()
     sessions = current_runtime().sessions
     since = now - CLOSE_POST_MAX_AGE
     posted = [s.id for s in records.posts_due(sessions, "open", since) if await post_signal(s.id) is not None]
     replied = [
         s.id for s in records.posts_due(sessions, "close", since) if await post_close(s.id) is not None
     ]
-    return {"posted": posted, "replied": replied}
+    return Posted(posted=posted, replied=replied)
 
 
 @flow(name="generate-signals")
 async def generate_signals(
     symbol: str = "XAU/USD", interval: str = "15min", now: datetime | None = None
-) -> dict[str, Any]:
+) -> GenerateReport:
     """Judge the open signal on the newest candles, raise a new one if the strategy says so, post."""
     now = _now(now)
     logger = get_run_logger()
     # Five minutes back: the run at Friday 21:01 still handles the week's last candle.
     if not gold_market_open(now - timedelta(minutes=5)):
         logger.info("market closed at %s: nothing to do", now.isoformat())
-        return {"skipped": "market closed"}
+        return GenerateReport(skipped="market closed")
     params = load_live_params(symbol, interval)  # the set an admin last adopted, else the defaults
     candles, source = await fetch_candles(symbol, interval, params.startup_candle_count + EXTRA_CANDLES, now)
     closed = await settle_open_signals(candles, params)
     new_id = await record_new_signal(candles, source, params)
     sent = await _post_due(now)
-    summary = {"source": source, "candles": len(candles), "closed": closed, "new_signal": new_id, **sent}
+    summary = GenerateReport(
+        source=source, candles=len(candles), closed=closed, new_signal=new_id, **sent.model_dump()
+    )
     await create_markdown_artifact(
         key="forex-generate-signals",
         markdown=_run_markdown("Signal generation", summary, candles.index[-1] if len(candles) else None),
@@ -85,7 +130,7 @@ async def generate_signals(
 
 
 @flow(name="monitor-signals")
-async def monitor_signals(interval: str = "15min", now: datetime | None = None) -> dict[str, Any]:
+async def monitor_signals(interval: str = "15min", now: datetime | None = None) -> MonitorReport:
     """Close open signals whose target, stop or expiry the newest candles reached; post the replies."""
     now = _now(now)
     sessions = current_runtime().sessions
@@ -95,11 +140,11 @@ async def monitor_signals(interval: str = "15min", now: datetime | None = None) 
         candles, _ = await fetch_candles(symbol, interval, params.expiry_candles + EXTRA_CANDLES, now)
         closed += await settle_open_signals(candles, params)
     sent = await _post_due(now)
-    return {"closed": closed, **sent}
+    return MonitorReport(closed=closed, **sent.model_dump())
 
 
 @flow(name="resend-signal-post")
-async def resend_signal_post(signal_id: int, kind: str = "open") -> dict[str, Any]:
+async def resend_signal_post(signal_id: int, kind: str = "open") -> ResendReport:
     """Send again a post left `uncertain` by a time-out, once an operator saw it is not in the channel.
 
     `kind` is "open" (the signal's post) or "close" (its closing reply). Never scheduled: it is
@@ -111,11 +156,11 @@ async def resend_signal_post(signal_id: int, kind: str = "open") -> dict[str, An
     if not records.release_post(sessions, signal_id, kind):  # type: ignore[arg-type]
         raise InvalidInput(f"signal {signal_id} has no uncertain {kind} post to send again")
     message_id = await (post_signal(signal_id) if kind == "open" else post_close(signal_id))
-    return {"signal_id": signal_id, "kind": kind, "message_id": message_id}
+    return ResendReport(signal_id=signal_id, kind=kind, message_id=message_id)
 
 
-def _run_markdown(title: str, summary: dict[str, Any], newest: Any) -> str:
-    rows = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
+def _run_markdown(title: str, summary: BaseModel, newest: Any) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in summary.model_dump().items())
     return f"# {title}\n\nNewest closed candle: {newest}\n\n| field | value |\n|---|---|\n{rows}\n"
 
 
@@ -133,7 +178,7 @@ def _recap_markdown(title: str, stats: RecapStats) -> str:
     )
 
 
-async def _recap(period: str, start: datetime, end: datetime, title: str) -> dict[str, Any]:
+async def _recap(period: str, start: datetime, end: datetime, title: str) -> RecapReport:
     """Compute, keep as an artifact, and post (once) the recap of [start, end)."""
     rt = current_runtime()
     trades = records.closed_trades(rt.sessions, start, end)
@@ -143,14 +188,9 @@ async def _recap(period: str, start: datetime, end: datetime, title: str) -> dic
     await create_markdown_artifact(
         key=f"forex-{period}-recap", markdown=_recap_markdown(title, stats), description=title
     )
-    result: dict[str, Any] = {
-        "period": period,
-        "start": start.isoformat(),
-        "opened": stats.opened,
-        "closed": stats.closed,
-        "pips": stats.pips,
-        "message_id": None,
-    }
+    result = RecapReport(
+        period=period, start=start, opened=stats.opened, closed=stats.closed, pips=stats.pips
+    )
     if stats.opened == 0 and stats.closed == 0:
         get_run_logger().info("%s: no signal raised or closed, nothing to post", title)
         return result
@@ -159,12 +199,12 @@ async def _recap(period: str, start: datetime, end: datetime, title: str) -> dic
         return result
     replay = rt.settings.twelve_data_api_key is None
     chart = equity_png(equity_curve(trades), f"{title} · equity in pips")
-    result["message_id"] = await post_recap(period, start, recap_text(title, stats, replay), chart)
+    result.message_id = await post_recap(period, start, recap_text(title, stats, replay), chart)
     return result
 
 
 @flow(name="daily-recap")
-async def daily_recap(day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+async def daily_recap(day: date | None = None, now: datetime | None = None) -> RecapReport:
     """The recap of one UTC day (default: yesterday), posted to the channel once."""
     day = day or (_now(now) - timedelta(days=1)).date()
     start = datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
@@ -172,7 +212,7 @@ async def daily_recap(day: date | None = None, now: datetime | None = None) -> d
 
 
 @flow(name="weekly-recap")
-async def weekly_recap(week_start: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+async def weekly_recap(week_start: date | None = None, now: datetime | None = None) -> RecapReport:
     """The recap of one trading week, Sunday 00:00 to Sunday 00:00 UTC (default: the latest begun)."""
     if week_start is None:
         today = _now(now).date()

@@ -114,7 +114,7 @@ def serve_win(world: World, signal: Signal) -> datetime:
 async def test_generate_posts_the_signal_with_levels_and_reasons(world: World) -> None:
     summary = await generate_signals(now=NOW)
     [signal] = world.signals()
-    assert summary["new_signal"] == signal.id and as_utc(signal.candle_time) == SIGNAL_CANDLE.to_pydatetime()
+    assert summary.new_signal == signal.id and as_utc(signal.candle_time) == SIGNAL_CANDLE.to_pydatetime()
     [post] = world.bot_api.wait_for("sendMessage")
     assert post.params["chat_id"] == CHANNEL
     text = post.params["text"]
@@ -128,13 +128,13 @@ async def test_generate_trades_with_the_parameter_set_an_admin_adopted(world: Wo
     # An ADX floor no trend reaches: with it adopted, the candle that raised a signal raises none.
     adopt(world.runtime.sessions, {**PARAMS.model_dump(), "adx_min": 100.0}, adopted_by="admin")
     summary = await generate_signals(now=NOW)
-    assert summary["new_signal"] is None and world.signals() == []
+    assert summary.new_signal is None and world.signals() == []
 
 
 async def test_running_generate_twice_on_the_same_candles_gives_one_signal_and_one_post(world: World) -> None:
     await generate_signals(now=NOW)
     second = await generate_signals(now=NOW)
-    assert second["new_signal"] is None
+    assert second.new_signal is None
     assert len(world.signals()) == 1
     assert len(world.bot_api.calls_of("sendMessage")) == 1
 
@@ -175,7 +175,7 @@ async def test_monitor_closes_a_win_and_replies_in_the_thread_with_a_celebration
     first = await monitor_signals(now=later)
     again = await monitor_signals(now=later)
     [closed] = world.signals()
-    assert first["closed"] == [signal.id] and again["closed"] == []
+    assert first.closed == [signal.id] and again.closed == []
     assert closed.status == "take_profit" and closed.exit_price == signal.take_profit and closed.pips > 0
     [reply] = world.bot_api.wait_for("sendMessage", count=2)[1:]
     assert reply.params["reply_parameters"]["message_id"] == signal.message_id
@@ -198,7 +198,7 @@ async def test_a_failing_chat_model_falls_back_to_a_template_and_the_reply_still
 
 async def test_generate_skips_cleanly_while_the_market_is_closed(world: World) -> None:
     saturday = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
-    assert await generate_signals(now=saturday) == {"skipped": "market closed"}
+    assert (await generate_signals(now=saturday)).skipped == "market closed"
     assert world.twelve_data.requests == [] and world.signals() == []
 
 
@@ -211,7 +211,7 @@ async def test_a_refused_symbol_fails_the_run_without_retrying(world: World) -> 
 async def test_a_twelve_data_rate_limit_is_retried_and_the_signal_recorded(world: World) -> None:
     world.twelve_data.fail_next(429, "You have run out of API credits for the current minute.")
     summary = await generate_signals(now=NOW)
-    assert summary["new_signal"] is not None and len(world.twelve_data.requests) == 2
+    assert summary.new_signal is not None and len(world.twelve_data.requests) == 2
 
 
 async def test_daily_and_weekly_recaps_post_one_chart_each_with_the_figures(world: World) -> None:
@@ -226,7 +226,7 @@ async def test_daily_and_weekly_recaps_post_one_chart_each_with_the_figures(worl
     week_start = day - timedelta(days=(day.weekday() + 1) % 7)
     await weekly_recap(week_start=week_start)
     photos = world.bot_api.calls_of("sendPhoto")
-    assert len(photos) == 2 and daily["message_id"] is not None
+    assert len(photos) == 2 and daily.message_id is not None
     assert all(p.files["photo"].startswith(b"\x89PNG") for p in photos)
     caption = photos[0].params["caption"]
     assert "Daily recap" in caption and "Wins / losses: 1 / 0" in caption and "Win rate: 100%" in caption
@@ -245,7 +245,7 @@ async def test_replayed_candles_are_labelled_replay_in_the_post(world: World, tm
     # NOW falls inside the file's own weeks, so the replay shows exactly the candles live did.
     with install_runtime(replay_runtime):
         summary = await generate_signals(now=NOW)
-    assert summary["source"] == "replay"
+    assert summary.source == "replay"
     [signal] = world.signals()
     assert signal.source == "replay"
     text = world.bot_api.wait_for("sendMessage")[0].params["text"]
@@ -270,7 +270,7 @@ async def test_an_uncertain_post_waits_for_an_operator_and_resend_sends_it_once(
     await monitor_signals(now=NOW)
     assert len(world.bot_api.calls_of("sendMessage")) == 1  # automatic runs never resend it
     result = await resend_signal_post(signal.id, "open")
-    assert result["message_id"] is not None and len(world.bot_api.calls_of("sendMessage")) == 2
+    assert result.message_id is not None and len(world.bot_api.calls_of("sendMessage")) == 2
     assert records.get_signal(world.runtime.sessions, signal.id).post_state == "posted"
     with pytest.raises(InvalidInput, match="no uncertain open post"):
         await resend_signal_post(signal.id, "open")
