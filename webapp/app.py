@@ -21,6 +21,7 @@ from webapp.routes import admin_campaigns, campaigns
 from webapp.routes import admin_analytics
 from webapp.routes import health
 from webapp.metrics import Metrics, RequestMetrics
+from webapp.routes import admin_broadcasts
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *campaigns.routes(),
         *admin_campaigns.routes(),
         *admin_analytics.routes(),
+        *admin_broadcasts.routes(),
         *telegram.routes(),
         *stripe_webhook.routes(),
         *health.routes(),

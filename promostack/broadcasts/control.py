@@ -97,6 +97,16 @@ def apply(factory: sessionmaker[Session], broadcast_id: int, action: str) -> str
         return row.status
 
 
+def back_to_draft(factory: sessionmaker[Session], broadcast_id: int) -> None:
+    """Nothing; a broadcast whose run could not be started is a draft again (if no run took it)."""
+    with session_scope(factory) as session:
+        session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status.in_([states.QUEUED, states.SCHEDULED]), Broadcast.runner.is_(None))
+            .values(status=states.DRAFT, scheduled_at=None)
+        )
+
+
 def set_flow_run(factory: sessionmaker[Session], broadcast_id: int, flow_run_id: str) -> None:
     """Nothing; remembers the Prefect run that will carry the broadcast (shown on the dashboard)."""
     with session_scope(factory) as session:
