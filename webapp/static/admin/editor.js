@@ -148,8 +148,8 @@ export async function editorPage(view, [slug], shell) {
     undoButton.disabled = !history.canUndo;
     redoButton.disabled = !history.canRedo;
     renderSubtitle();
-    renderWarnings();
     scheduleDraw();
+    renderWarnings();
   }
 
   /** Every field and list redrawn from state.meta (after an undo, a redo or a restore). */
@@ -193,7 +193,10 @@ export async function editorPage(view, [slug], shell) {
   // --- preview --------------------------------------------------------------------------------
 
   let drawQueued = false;
+  /** The boxes follow the meta at once (the keyboard, tests and screen readers see the change
+   *  immediately); the canvas is redrawn on the next frame. */
   function scheduleDraw() {
+    renderOverlay();
     if (drawQueued) return;
     drawQueued = true;
     requestAnimationFrame(() => { drawQueued = false; draw(); });
