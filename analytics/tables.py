@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Engine, Float, Integer, Table, inspect
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Engine, Float, Integer, Table, inspect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from promostack.db import Base
@@ -57,9 +57,7 @@ def arrow_type(sql_type: TypeEngine[object]) -> pa.DataType:
         return pa.float64()
     if isinstance(sql_type, DateTime):
         return pa.timestamp("us", tz="UTC")
-    if isinstance(sql_type, JSON):
-        return pa.string()
-    return pa.string()
+    return pa.string()  # text, and JSON as its text
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 from prefect import task
 
 from analytics.export import DayExport, DayJob, export_day, plan_check, plan_recent, publish, remove_orphans
-from analytics.readers import RowReader
 from analytics.manifest import ExportProgress, Manifest, read_manifest, write_progress
+from analytics.readers import RowReader
 from analytics.tables import SourceTable, existing_tables
 from promostack.runtime import Runtime
 from tasks.render import ProgressArtifact
