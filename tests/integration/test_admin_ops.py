@@ -120,3 +120,15 @@ def test_flow_runs_says_plainly_when_prefect_is_unreachable(
         answer = client.get("/admin/api/flow-runs")
     assert answer.status_code == 503
     assert answer.json()["message"].startswith(f"the Prefect API at {dead} is unreachable")
+    assert answer.json()["configured"] is True
+
+
+@pytest.mark.prefect
+def test_flow_runs_says_prefect_is_not_configured_when_no_api_url_is_set(
+    prefect_harness: None, admin: tuple[TestClient, str]
+) -> None:
+    client, _ = admin
+    with temporary_settings({PREFECT_API_URL: None}):
+        answer = client.get("/admin/api/flow-runs")
+    assert answer.status_code == 503 and answer.json()["configured"] is False
+    assert "PREFECT_API_URL" in answer.json()["message"]
