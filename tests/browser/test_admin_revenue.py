@@ -16,7 +16,7 @@ from tests.browser.admin_support import log_in, log_in_with_password, problems  
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, _ThreadedServer, save_screenshot
 from tests.conftest import make_settings
 from tests.fakes.ports import free_port
-from tests.integration.test_admin_revenue import seed
+from tests.integration.revenue_world import seed
 
 pytestmark = pytest.mark.browser
 
