@@ -35,4 +35,4 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-exec .venv/bin/honcho -f Procfile start
+exec .venv/bin/honcho -f Procfile start prefect flows web

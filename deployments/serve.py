@@ -30,6 +30,8 @@ class DeploymentSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
+    # `limit` and `collision_strategy` (ENQUEUE, CANCEL_NEW), as `prefect deploy` reads them.
+    concurrency_limit: dict[str, Any] | None = None
 
 
 def read_specs(path: Path = ROOT / "prefect.yaml") -> list[DeploymentSpec]:
@@ -45,6 +47,7 @@ def read_specs(path: Path = ROOT / "prefect.yaml") -> list[DeploymentSpec]:
                 parameters=entry.get("parameters") or {},
                 tags=entry.get("tags") or [],
                 schedules=entry.get("schedules") or [],
+                concurrency_limit=entry.get("concurrency_limit"),
             )
         )
     return specs
@@ -52,6 +55,7 @@ def read_specs(path: Path = ROOT / "prefect.yaml") -> list[DeploymentSpec]:
 
 def to_runner_deployment(spec: DeploymentSpec):  # type: ignore[no-untyped-def]
     """A Prefect `RunnerDeployment` for `spec`, with its schedules."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig
     from prefect.flows import load_flow_from_entrypoint
     from prefect.schedules import Cron, Interval
 
@@ -70,6 +74,7 @@ def to_runner_deployment(spec: DeploymentSpec):  # type: ignore[no-untyped-def]
         parameters=spec.parameters,
         tags=spec.tags,
         schedules=schedules or None,
+        concurrency_limit=ConcurrencyLimitConfig(**spec.concurrency_limit) if spec.concurrency_limit else None,
     )
 
 

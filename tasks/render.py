@@ -6,12 +6,23 @@ text fails the same way every time, so retrying it would only delay the answer.
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import replace
 
 from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
-from promostack.bulk import BulkJob, BulkOutcome, generation_record, prepare_job, run_bulk, write_zip
+from promostack.bulk import (
+    BulkJob,
+    BulkOutcome,
+    RowProblem,
+    generation_record,
+    images_prefix,
+    prepare_job,
+    run_bulk,
+    write_zip,
+)
 from promostack.db.generations import GenerationLog
 from promostack.render.encode import ImageFormat
 from promostack.runtime import Runtime
@@ -75,6 +86,53 @@ def render_bulk_images(runtime: Runtime, job: BulkJob, workers: int) -> BulkOutc
 def write_bulk_zip(runtime: Runtime, job: BulkJob, outcome: BulkOutcome, zip_key: str | None) -> str:
     """The storage key of the zip of every image of the job."""
     return write_zip(job, outcome, runtime.store, zip_key)
+
+
+# --- big bulk renders: slices run as child flow runs (flows/bulk_render_part.py) -----------------
+
+
+def part_summary_key(job_id: str, start: int, stop: int) -> str:
+    """Where a slice's counts and refused rows are kept for the parent (never images)."""
+    return f"bulk/{job_id}/parts/{start:06d}-{stop:06d}.json"
+
+
+@task(name="store-job-codes", **RETRY_DEPENDENCY_ERRORS)
+def store_job_codes(runtime: Runtime, job_id: str, csv_text: str) -> str:
+    """The storage key of the job's codes CSV, stored for the child runs to read (not passed as a
+    parameter: 10 000 codes would weigh on every child run's record in Prefect)."""
+    key = f"bulk/{job_id}/codes.csv"
+    runtime.store.put(key, csv_text.encode("utf-8"), "text/csv")
+    return key
+
+
+@task(name="render-bulk-slice", **RETRY_DEPENDENCY_ERRORS)
+def render_bulk_slice(runtime: Runtime, job: BulkJob, start: int, stop: int, workers: int) -> BulkOutcome:
+    """What rendering rows `start:stop` of `job` did; its counts and refused rows are stored for
+    the parent (results of child runs are not persisted, and storage is where the images are)."""
+    part = replace(job, rows=job.rows[start:stop], problems=[])
+    outcome = render_bulk_images.fn(runtime, part, workers)
+    summary = {
+        "rendered": outcome.rendered,
+        "skipped": outcome.skipped,
+        "problems": [[p.line, p.code, p.problem] for p in outcome.problems],
+    }
+    runtime.store.put(part_summary_key(job.job_id, start, stop), json.dumps(summary).encode(), "application/json")
+    return outcome
+
+
+@task(name="gather-bulk-parts", **RETRY_DEPENDENCY_ERRORS)
+def gather_bulk_parts(runtime: Runtime, job: BulkJob, slices: list[tuple[int, int]]) -> BulkOutcome:
+    """The whole job's outcome from what its slices stored: counts, images in row order, refused rows."""
+    problems = list(job.problems)
+    rendered = skipped = 0
+    for start, stop in slices:
+        summary = json.loads(runtime.store.get(part_summary_key(job.job_id, start, stop)))
+        rendered += summary["rendered"]
+        skipped += summary["skipped"]
+        problems += [RowProblem(*row) for row in summary["problems"]]
+    stored = {info.key for info in runtime.store.list(images_prefix(job.job_id))}
+    keys = [job.image_key(row.code) for row in job.rows if job.image_key(row.code) in stored]
+    return BulkOutcome(job.job_id, rendered, skipped, sorted(problems, key=lambda p: p.line), keys)
 
 
 def _artifact_key(job_id: str) -> str:
