@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=20000)
     parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--paid-rate", type=float, default=500.0)
+    parser.add_argument("--only", default="abc", help="the scenarios to run, e.g. a or bc")
     args = parser.parse_args()
     if args.send is not None:
         _child(args.send)
@@ -205,55 +206,67 @@ def main() -> None:
     try:
         with FakeBotApi() as api:
             print(f"baseline_per_s: {asyncio.run(_baseline(api, args.small)):.0f}  (unpaced send_message, {IN_FLIGHT} in flight, no database)")
-
-            # (a) the default lane
             env = _env(db_url, api, redis_url, args.rate, args.paid_rate, tmp)
-            chats = set(_seed(sessions, 1, args.small, "aa"))
-            broadcast_id = _new_broadcast(sessions, paid=False, language="aa")
-            _send_process(broadcast_id, env).wait()
-            audit = _audit(sessions, api, broadcast_id, chats)
-            print(f"rate_ratio: {audit['achieved_per_s'] / args.rate:.3f}  (a: {args.small} recipients, "
-                  f"achieved {audit['achieved_per_s']:.2f}/s of {args.rate:g}/s; duplicates {audit['duplicates']}, lost {audit['lost']})")
-
-            # (b) the paid lane, 5 % blocked, random 429s
             rng = random.Random(7)
-            chats = set(_seed(sessions, 100_000, args.large, "bb"))
-            blocked = set(rng.sample(sorted(chats), args.large // 20))
-            for chat in blocked:
-                api.block_chat(chat)
-            api.flood_randomly(FLOOD_PROBABILITY, retry_after=1, seed=11)
-            broadcast_id = _new_broadcast(sessions, paid=True, language="bb")
-            floods_before = len([c for c in api.calls if c.status == 429])
-            _send_process(broadcast_id, env).wait()
-            audit = _audit(sessions, api, broadcast_id, chats)
-            floods = len([c for c in api.calls if c.status == 429]) - floods_before
-            print(f"duplicates: {audit['duplicates']}")
-            print(f"lost: {audit['lost']}")
-            print(f"blocked_marked: {audit['blocked_users']}  (blocked_injected: {len(blocked)}, rows blocked {audit['blocked_rows']})")
-            print(f"achieved_per_s: {audit['achieved_per_s']:.0f}  (b: {args.large} recipients at {args.paid_rate:g}/s, "
-                  f"{floods} random 429s each holding the run 1 s; unknown {audit['unknown']}, failed {audit['failed']})")
-
-            # (c) the same, killed at about half, then resumed
-            chats = set(_seed(sessions, 200_000, args.large, "cc"))
-            for chat in rng.sample(sorted(chats), args.large // 20):
-                api.block_chat(chat)
-            broadcast_id = _new_broadcast(sessions, paid=True, language="cc")
-            child = _send_process(broadcast_id, env)
-            while len(_delivered(api, chats)[1]) < args.large // 2 and child.poll() is None:
-                time.sleep(0.05)
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait()
-            killed_at = len(_delivered(api, chats)[1])
-            resumed = time.perf_counter()
-            _send_process(broadcast_id, env).wait()
-            audit = _audit(sessions, api, broadcast_id, chats)
-            print(f"duplicates: {audit['duplicates']}  (c)")
-            print(f"lost: {audit['lost']}  (c)")
-            print(f"unknown: {audit['unknown']}  (c: in_flight limit {IN_FLIGHT}; killed after {killed_at} deliveries, "
-                  f"resume took {time.perf_counter() - resumed:.1f} s including the wait for the dead run's lease)")
+            if "a" in args.only:
+                _default_lane(api, sessions, env, args)
+            if "b" in args.only:
+                _paid_lane(api, sessions, env, args, rng)
+            if "c" in args.only:
+                _killed_and_resumed(api, sessions, env, args, rng)
     finally:
         engine.dispose()
         drop()
+
+
+def _default_lane(api: FakeBotApi, sessions, env: dict[str, str], args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """(a) `args.small` recipients at the default rate."""
+    chats = set(_seed(sessions, 1, args.small, "aa"))
+    broadcast_id = _new_broadcast(sessions, paid=False, language="aa")
+    _send_process(broadcast_id, env).wait()
+    audit = _audit(sessions, api, broadcast_id, chats)
+    print(f"rate_ratio: {audit['achieved_per_s'] / args.rate:.3f}  (a: {args.small} recipients, "
+          f"achieved {audit['achieved_per_s']:.2f}/s of {args.rate:g}/s; duplicates {audit['duplicates']}, lost {audit['lost']})")
+
+
+def _paid_lane(api: FakeBotApi, sessions, env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    """(b) `args.large` recipients on the paid lane, 5 % blocked, random 429s."""
+    chats = set(_seed(sessions, 100_000, args.large, "bb"))
+    blocked = set(rng.sample(sorted(chats), args.large // 20))
+    for chat in blocked:
+        api.block_chat(chat)
+    api.flood_randomly(FLOOD_PROBABILITY, retry_after=1, seed=11)
+    broadcast_id = _new_broadcast(sessions, paid=True, language="bb")
+    floods_before = len([c for c in api.calls if c.status == 429])
+    _send_process(broadcast_id, env).wait()
+    audit = _audit(sessions, api, broadcast_id, chats)
+    floods = len([c for c in api.calls if c.status == 429]) - floods_before
+    print(f"duplicates: {audit['duplicates']}")
+    print(f"lost: {audit['lost']}")
+    print(f"blocked_marked: {audit['blocked_users']}  (blocked_injected: {len(blocked)}, rows blocked {audit['blocked_rows']})")
+    print(f"achieved_per_s: {audit['achieved_per_s']:.0f}  (b: {args.large} recipients at {args.paid_rate:g}/s, "
+          f"{floods} random 429s each holding the run 1 s; unknown {audit['unknown']}, failed {audit['failed']})")
+
+
+def _killed_and_resumed(api: FakeBotApi, sessions, env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    """(c) as (b), the sending process killed with SIGKILL at about half, then run again."""
+    chats = set(_seed(sessions, 200_000, args.large, "cc"))
+    for chat in rng.sample(sorted(chats), args.large // 20):
+        api.block_chat(chat)
+    broadcast_id = _new_broadcast(sessions, paid=True, language="cc")
+    child = _send_process(broadcast_id, env)
+    while len(_delivered(api, chats)[1]) < args.large // 2 and child.poll() is None:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    killed_at = len(_delivered(api, chats)[1])
+    resumed = time.perf_counter()
+    _send_process(broadcast_id, env).wait()
+    audit = _audit(sessions, api, broadcast_id, chats)
+    print(f"duplicates: {audit['duplicates']}  (c)")
+    print(f"lost: {audit['lost']}  (c)")
+    print(f"unknown: {audit['unknown']}  (c: in_flight limit {IN_FLIGHT}; killed after {killed_at} deliveries, "
+          f"resume took {time.perf_counter() - resumed:.1f} s including the wait for the dead run's lease)")
 
 
 def _child(broadcast_id: int) -> None:

@@ -243,7 +243,8 @@ async def send_all(
     set), or the run lost its lease."""
     in_flight: set[asyncio.Task[Outcome]] = set()
     finished: list[Outcome] = []
-    refill_at = max(1, pacer.pace.in_flight // 4)
+    # Refill when half the slots are free: one checkpoint (one transaction) per few sends.
+    refill_at = max(1, pacer.pace.in_flight // 2)
     status = states.RUNNING
     while True:
         free = pacer.pace.in_flight - len(in_flight)

@@ -3,7 +3,8 @@
 // A route is `#/<product>/<section>[/<id>]`; each page is an async function that fills the view
 // and may return a clean-up function (called when the page is left) and a `leave` guard.
 import { AFTER_LOGIN, clearToasts, h, icon, ICONS } from "./api.js";
-import { couponsPage, emptyProductPage, runsPage, signalsPage, templatesPage } from "./pages.js";
+import { couponsPage, runsPage, signalsPage, templatesPage } from "./pages.js";
+import { broadcastsPage } from "./broadcasts.js";
 import { editorPage } from "./editor.js";
 import { campaignPage, campaignsPage, reviewPage } from "./campaigns.js";
 import { analyticsPage } from "./analytics.js";
@@ -41,9 +42,7 @@ const ROUTES = [
   { path: /^\/campaigns$/, product: "campaigns", section: "overview", page: campaignsPage },
   { path: /^\/campaigns\/review(?:\?.*)?$/, product: "campaigns", section: "review", page: reviewPage },
   { path: /^\/campaigns\/([a-z0-9-]+)$/, product: "campaigns", section: "overview", page: campaignPage },
-  ...["broadcasts"].map((product) => ({
-    path: new RegExp(`^/${product}$`), product, section: "overview", page: (view, params, shell) => emptyProductPage(view, product, shell),
-  })),
+  { path: /^\/broadcasts$/, product: "broadcasts", section: "overview", page: broadcastsPage },
 ];
 const HOME = "#/promo/templates";
 

@@ -266,18 +266,4 @@ export async function signalsPage(view, params, shell) {
       : emptyState(ICONS.trend, "No signals yet", "Signals appear here once the signals flow has run and found a setup. Nothing is shown until then."));
 }
 
-// --- products not built yet --------------------------------------------------------------------
-
-const NOT_YET = {
-  broadcasts: [ICONS.send, "Broadcasts", "Telegram broadcasts are not part of this release yet. When they are, you will compose, schedule and follow them here."],
-};
-
-export async function emptyProductPage(view, product, shell) {
-  const [paths, name, text] = NOT_YET[product];
-  shell.crumbs({ label: name, href: `#/${product}` }, { label: "Overview" });
-  view.replaceChildren(
-    h("div", { class: "page-head" }, h("div", {}, h("h1", {}, name))),
-    emptyState(paths, `${name}: not in this release yet`, text));
-}
-
 export { ApiError };
