@@ -18,6 +18,7 @@ from promostack import audience
 from promostack.broadcasts import control, states
 from promostack.db.migrate import upgrade
 from tests.browser.admin_support import log_in_with_password, problems  # noqa: F401  (fixture)
+from tests.browser.test_accessibility import AXE, serious_violations
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, _ThreadedServer, save_screenshot
 from tests.conftest import make_settings
 from tests.fakes.bot_api import FakeBotApi
@@ -69,9 +70,11 @@ def _worker(live: LiveServer, stop: threading.Event) -> None:
 
 def test_compose_send_and_watch_a_broadcast_progress(page, broadcasting_server: LiveServer, bot_api: FakeBotApi, problems: list[str]) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     live = broadcasting_server
+    page.add_init_script(path=str(AXE))
     log_in_with_password(page, live)
     page.goto(f"{live.url}/admin#/broadcasts")
-    page.wait_for_selector("#compose")
+    page.wait_for_selector("#channels h2")
+    assert serious_violations(page) == []
 
     page.fill("#b-text", "<b>Sale")  # unclosed: refused before saving, with the reason
     page.click("#b-save")
