@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from prefect import task
 from telegram import Bot, Chat, ChatMemberAdministrator, ChatMemberOwner, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -41,7 +40,6 @@ from promostack.errors import DependencyError, InvalidInput
 from promostack.limits import RateLimiter, acquire
 from promostack.runtime import Runtime
 from tasks.forex_channel import ChannelRejected, PostMaybeSent, PostNotSent, classify_send_error
-from tasks.retries import RETRY_DEPENDENCY_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -304,9 +302,3 @@ async def retract_all(runtime: Runtime, broadcast_id: int, sender: TelegramSende
         deleted += len(gone)
         kept += len(rows) - len(gone)
     return deleted, kept
-
-
-# Prefect tasks around the database steps of a run (dependency failures retried); the send loop
-# itself is one task without retries: it keeps its own per-row retries and its state in the database.
-take_snapshot_task = task(recipients.take_snapshot, name="take-broadcast-snapshot", **RETRY_DEPENDENCY_ERRORS)
-orphans_to_unknown_task = task(recipients.orphans_to_unknown, name="mark-orphans-unknown", **RETRY_DEPENDENCY_ERRORS)

@@ -22,7 +22,7 @@ from promostack.db.engine import session_scope
 from promostack.db.models import utcnow
 from promostack.errors import InvalidInput
 from promostack.runtime import Runtime, build_runtime, install_runtime
-from tasks.telegram_send import TelegramSender, read_error
+from tasks.telegram_send import Content, TelegramSender, read_error
 from tests.conftest import make_settings
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.ports import free_port
@@ -136,7 +136,7 @@ def test_a_refused_connection_reads_as_safe_to_retry() -> None:
     async def attempt() -> str:
         sender = TelegramSender(TOKEN, f"http://127.0.0.1:{free_port()}")
         try:
-            await sender.deliver(1, __import__("tasks.telegram_send", fromlist=["Content"]).Content("hi", []))
+            await sender.deliver(1, Content("hi", []))
         except Exception as exc:  # noqa: BLE001 - the error is what is under test
             return read_error(exc).kind  # type: ignore[arg-type]
         finally:

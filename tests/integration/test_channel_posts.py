@@ -15,6 +15,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from bots.registry import find_bot, webhook_secret
+from flows.broadcast import compose_broadcast
 from flows.channel_post import (
     BotNotChannelAdmin,
     ChannelUnreachable,
@@ -24,7 +25,8 @@ from flows.channel_post import (
     schedule_post,
 )
 from promostack import audience
-from promostack.broadcasts import channels
+from promostack.broadcasts import channels, control
+from promostack.broadcasts.compose import Draft
 from promostack.coupons import LocalRegistry
 from promostack.db import GenerationEvent
 from promostack.db.engine import session_scope
@@ -115,6 +117,15 @@ def test_a_post_with_an_invalid_coupon_fails_with_the_reason_and_sends_nothing(w
     assert report.state == "failed" and report.error
     assert bot_api.calls_of("sendPhoto") == []
     assert [e.status for e in _events(world)] == ["failed"]
+
+
+def test_a_broadcast_photo_rendered_from_a_promo_is_stored_and_counted_as_a_generation(world: Runtime) -> None:
+    draft = Draft(bot="promo", text="<b>Deal</b>", photo="promo", promo_template="summer-sale", promo_code="WELCOME10")
+    broadcast_id = asyncio.run(compose_broadcast(world, draft, created_by="admin"))
+    key = control.get(world.sessions, broadcast_id).photo_key
+    assert key and world.store.get(key).startswith(b"\x89PNG")
+    [event] = _events(world)
+    assert (event.status, event.template_slug, event.coupon_code) == ("succeeded", "summer-sale", "WELCOME10")
 
 
 # --- through the bot's webhook ---------------------------------------------------------------------
