@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from promostack.db import make_engine
-from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, save_screenshot
+from tests.browser.admin_support import log_in, problems  # noqa: F401 (fixture)
+from tests.browser.conftest import LiveServer, save_screenshot
 from tests.integration.analytics_world import NOW, add_events, event, export_recent
 
 pytestmark = pytest.mark.browser
@@ -27,14 +28,11 @@ def exported_events(live_server: LiveServer) -> None:
         engine.dispose()
 
 
-def test_range_switch_search_and_csv_download(page, live_server: LiveServer, exported_events, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+def test_range_switch_search_and_csv_download(
+    page, live_server: LiveServer, problems: list[str], exported_events, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, live_server)
     page.goto(f"{live_server.url}/admin#/analytics")
-    page.wait_for_url("**/admin/login#/analytics")
-    page.fill("#password", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
 
     chart = page.locator("#generations-chart")
     expect(page.locator("#bucket-label")).to_have_text("Daily")
@@ -55,4 +53,4 @@ def test_range_switch_search_and_csv_download(page, live_server: LiveServer, exp
     saved = tmp_path / "coupons.csv"
     download.value.save_as(saved)
     assert saved.read_text().splitlines()[1].startswith("ANALYTICS-TWO,1,0,")
-    assert errors == []
+    assert problems == []

@@ -23,11 +23,11 @@ from starlette.routing import BaseRoute, Route
 
 from analytics.manifest import read_progress
 from analytics.queries import AnalyticsQueries, Filters, parse_filters
-from promostack.errors import DependencyError, InvalidInput
+from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.prefect_runs import PrefectUnavailable, api_url
-from webapp.routes.admin_json import error
+from webapp.errors import WebError
+from webapp.prefect_runs import api_url
 
 EXPORT_DEPLOYMENT = "export-analytics/export-analytics"
 _lock = threading.Lock()
@@ -84,13 +84,10 @@ def _view(name: str, answer: Callable[[AnalyticsQueries, Filters, Request], Any]
 
     @admin_api
     async def route(request: Request) -> Response:
-        try:
-            scope = _filters(request)
-            result = await run_in_threadpool(answer, queries(request), scope, request)
-        except InvalidInput as exc:
-            return error(422, str(exc))
-        except DependencyError as exc:
-            return error(503, f"analytics files are unavailable: {exc}")
+        # Bad parameters (InvalidInput: 422) and storage faults (503) are answered by the app's
+        # exception handlers.
+        scope = _filters(request)
+        result = await run_in_threadpool(answer, queries(request), scope, request)
         if table is not None and request.query_params.get("format") == "csv":
             return _csv(f"{name}-{scope.start:%Y%m%d%H}-{scope.end:%Y%m%d%H}", table(result))
         return JSONResponse(result)
@@ -116,10 +113,7 @@ async def status(request: Request) -> Response:
             "progress": progress.model_dump(mode="json") if progress else None,
         }
 
-    try:
-        return JSONResponse(await run_in_threadpool(load))
-    except DependencyError as exc:
-        return error(503, f"analytics files are unavailable: {exc}")
+    return JSONResponse(await run_in_threadpool(load))
 
 
 @admin_api
@@ -128,15 +122,17 @@ async def start_export(request: Request) -> Response:
     from prefect.deployments import arun_deployment
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
-    url = api_url()
+    if not api_url():
+        raise WebError(503, "Prefect is not configured: set PREFECT_API_URL (make run does)", kind="prefect_unavailable")
     try:
-        if not url:
-            raise PrefectUnavailable("the Prefect API is not configured: set PREFECT_API_URL (make run does)")
         run = await arun_deployment(name=EXPORT_DEPLOYMENT, timeout=0, tags=["dashboard"])
-    except ObjectNotFound:
-        return error(503, f"Prefect has no deployment {EXPORT_DEPLOYMENT}: run `make run` or `prefect deploy --all`")
-    except (PrefectUnavailable, PrefectHTTPStatusError, httpx.HTTPError, OSError) as exc:
-        return error(503, f"the export cannot be started: {exc}")
+    except ObjectNotFound as exc:
+        message = f"Prefect has no deployment {EXPORT_DEPLOYMENT}: run `make run` or `prefect deploy --all`"
+        raise WebError(503, message, kind="prefect_unavailable") from exc
+    except (PrefectHTTPStatusError, httpx.HTTPError, OSError) as exc:
+        # Said in full: the admin is the one who can fix where Prefect is.
+        message = f"Prefect cannot start the export: {exc.__class__.__name__}: {exc}"
+        raise WebError(503, message, kind="prefect_unavailable") from exc
     ui = runtime(request).settings.prefect_ui_url.rstrip("/")
     return JSONResponse({"flow_run": str(run.id), "name": run.name, "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202)
 
