@@ -30,10 +30,9 @@ from telegram.ext import (
     filters,
 )
 
-from bots import promo_delivery as delivery
+from bots import promo_audience, promo_delivery as delivery
 from bots import channel_admin
 from bots import promo_texts as say
-from bots.background import run_in_background
 from flows.render_promo import make_promo, record_refusal
 from promostack import audience
 from promostack.coupons import CouponServiceUnavailable, InvalidCoupon, normalise_code
@@ -59,8 +58,8 @@ USER_ERRORS = (InvalidCoupon, TemplateNotFound, CouponServiceUnavailable, Render
 def register_handlers(application: Application) -> None:
     """Add the promo bot's handlers to `application`."""
     # Group -1 runs first for every update: it records the user before any command runs.
-    application.add_handler(TypeHandler(Update, see_user), group=-1)
-    application.add_handler(CommandHandler("start", start))
+    application.add_handler(TypeHandler(Update, promo_audience.see_user), group=-1)
+    application.add_handler(CommandHandler("start", promo_audience.start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("templates", templates))
     application.add_handler(CommandHandler("promo", promo))
@@ -75,29 +74,6 @@ def register_handlers(application: Application) -> None:
 
 
 # --- handlers ----------------------------------------------------------------------------------
-
-
-async def see_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Records that the update's user was seen now."""
-    person = _person(update)
-    text = update.message.text if update.message else None
-    # /start registers the user itself, and must see whether they are new or coming back.
-    if person is not None and not (text and text.split()[0].split("@")[0] == "/start"):
-        # In the background: the command's answer never waits for this write; the bot awaits its
-        # background work when it stops, so no touch is lost on shutdown.
-        sessions = _runtime(context).sessions
-        run_in_background(
-            context.application, asyncio.to_thread(audience.touch, sessions, _bot_id(context), person)
-        )
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Registers (or reactivates) the user and greets them."""
-    person = _person(update)
-    if person is None or update.effective_message is None:
-        return
-    arrival = await asyncio.to_thread(audience.register, _runtime(context).sessions, _bot_id(context), person)
-    await update.effective_message.reply_html(say.greeting(arrival, person.first_name))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -302,10 +278,3 @@ def _bot_id(context: ContextTypes.DEFAULT_TYPE) -> str:
 def _templates(context: ContextTypes.DEFAULT_TYPE) -> TemplateStore:
     # The runtime's shared store keeps parsed metas and images cached between commands.
     return _runtime(context).templates
-
-
-def _person(update: Update) -> audience.Person | None:
-    user = update.effective_user
-    if user is None or user.is_bot:
-        return None
-    return audience.Person(user.id, user.username, user.first_name, user.language_code)
