@@ -84,14 +84,16 @@ def recent(factory: sessionmaker[Session], limit: int = 50) -> list[BroadcastVie
         return [_view(row) for row in rows]
 
 
-def apply(factory: sessionmaker[Session], broadcast_id: int, action: str) -> str:
-    """The status `action` (start, schedule, pause, resume, cancel, retract) moved the broadcast
-    to; `BroadcastConflict` when it does not apply, `NotFound` when there is no such broadcast."""
+def apply(factory: sessionmaker[Session], broadcast_id: int, action: str, *, at: datetime | None = None) -> str:
+    """The status `action` (start, schedule — at `at` —, pause, resume, cancel, retract) moved the
+    broadcast to; `BroadcastConflict` when it does not apply, `NotFound` when there is none."""
     with session_scope(factory) as session:
         row = session.get(Broadcast, broadcast_id, with_for_update=True)
         if row is None:
             raise NotFound(f"no broadcast {broadcast_id}")
         row.status = states.next_status(action, row.status)
+        if action == "schedule":
+            row.scheduled_at = at
         if row.status == states.CANCELLED:
             row.finished_at = utcnow()
         return row.status

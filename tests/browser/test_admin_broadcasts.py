@@ -18,8 +18,8 @@ from promostack import audience
 from promostack.broadcasts import control, states
 from promostack.db.migrate import upgrade
 from tests.browser.admin_support import log_in_with_password, problems  # noqa: F401  (fixture)
-from tests.browser.test_accessibility import AXE, serious_violations
 from tests.browser.conftest import ADMIN_PASSWORD, LiveServer, _ThreadedServer, save_screenshot
+from tests.browser.test_accessibility import AXE, serious_violations
 from tests.conftest import make_settings
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.ports import free_port

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -37,19 +38,19 @@ def dash(tmp_path: Path, db_url: str, bot_api: FakeBotApi) -> Iterator[tuple[Tes
         yield client, log_in(client)
 
 
-def _post(client: TestClient, token: str, url: str, body: object = None) -> object:
+def _post(client: TestClient, token: str, url: str, body: object = None) -> httpx.Response:
     return client.post(url, json=body, headers={"X-CSRF-Token": token})
 
 
 def _sessions(client: TestClient):  # type: ignore[no-untyped-def]
-    return client.app.state.runtime.sessions  # type: ignore[attr-defined]
+    return client.app.state.runtime.sessions
 
 
 def test_html_telegram_would_refuse_is_refused_before_anything_is_saved(dash: tuple[TestClient, str]) -> None:
     client, token = dash
     answer = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "<b>Sale"})
-    assert answer.status_code == 422 and answer.json()["field"] == "text"  # type: ignore[attr-defined]
-    assert "never closed" in answer.json()["message"]  # type: ignore[attr-defined]
+    assert answer.status_code == 422 and answer.json()["field"] == "text"
+    assert "never closed" in answer.json()["message"]
     assert client.get("/admin/api/broadcasts").json()["broadcasts"] == []
 
 
@@ -64,33 +65,44 @@ def test_compose_with_an_uploaded_photo_then_send_a_test_to_the_admin(dash: tupl
     created = answer.json()
     assert created["status"] == "draft" and created["has_photo"]
     test = _post(client, token, f"/admin/api/broadcasts/{created['id']}/test")
-    assert test.status_code == 200  # type: ignore[attr-defined]
+    assert test.status_code == 200
     [photo] = bot_api.calls_of("sendPhoto")
     assert photo.params["chat_id"] == 900 and photo.files["photo"] == PNG
 
 
 def test_sending_without_prefect_says_so_and_leaves_a_draft_to_send_later(dash: tuple[TestClient, str]) -> None:
     client, token = dash
-    created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "hi"}).json()  # type: ignore[attr-defined]
+    created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "hi"}).json()
     answer = _post(client, token, f"/admin/api/broadcasts/{created['id']}/send", {"at": None})
-    assert answer.status_code == 503  # type: ignore[attr-defined]
+    assert answer.status_code == 503
     assert client.get(f"/admin/api/broadcasts/{created['id']}").json()["status"] == "draft"
+
+
+def test_a_scheduled_send_without_prefect_is_refused_and_the_draft_keeps_no_time(dash: tuple[TestClient, str]) -> None:
+    client, token = dash
+    created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "later"}).json()
+    naive = _post(client, token, f"/admin/api/broadcasts/{created['id']}/send", {"at": "2030-01-01T10:00:00"})
+    assert naive.status_code == 422 and naive.json()["field"] == "at"
+    answer = _post(client, token, f"/admin/api/broadcasts/{created['id']}/send", {"at": "2030-01-01T10:00:00Z"})
+    assert answer.status_code == 503
+    shown = client.get(f"/admin/api/broadcasts/{created['id']}").json()
+    assert (shown["status"], shown["scheduled_at"]) == ("draft", None)
 
 
 def test_pause_and_cancel_answer_with_the_new_status_and_refuse_what_does_not_apply(dash: tuple[TestClient, str]) -> None:
     client, token = dash
-    created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "hi"}).json()  # type: ignore[attr-defined]
+    created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "hi"}).json()
     control.apply(_sessions(client), created["id"], "start")
-    assert _post(client, token, f"/admin/api/broadcasts/{created['id']}/pause").json()["status"] == "paused"  # type: ignore[attr-defined]
-    assert _post(client, token, f"/admin/api/broadcasts/{created['id']}/cancel").json()["status"] == "cancelled"  # type: ignore[attr-defined]
+    assert _post(client, token, f"/admin/api/broadcasts/{created['id']}/pause").json()["status"] == "paused"
+    assert _post(client, token, f"/admin/api/broadcasts/{created['id']}/cancel").json()["status"] == "cancelled"
     refused = _post(client, token, f"/admin/api/broadcasts/{created['id']}/pause")
-    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert refused.status_code == 409
 
 
 def test_registering_a_channel_where_the_bot_is_not_admin_is_a_422_with_what_to_do(dash: tuple[TestClient, str]) -> None:
     client, token = dash
     answer = _post(client, token, "/admin/api/channels", {"bot": "promo", "chat": "@deals"})
-    assert answer.status_code == 422 and "administrator" in answer.json()["message"]  # type: ignore[attr-defined]
+    assert answer.status_code == 422 and "administrator" in answer.json()["message"]
     assert client.get("/admin/api/channels").json()["channels"] == []
 
 
@@ -107,10 +119,10 @@ def test_send_starts_a_broadcast_run_and_the_flow_reports_with_artifacts(
         token = log_in(client)
         for chat in (1, 2, 3):
             audience.register(_sessions(client), "promo", audience.Person(chat))
-        created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "<i>hi</i>"}).json()  # type: ignore[attr-defined]
+        created = _post(client, token, "/admin/api/broadcasts", {"bot": "promo", "text": "<i>hi</i>"}).json()
         queued = _post(client, token, f"/admin/api/broadcasts/{created['id']}/send", {"at": None})
-        assert queued.status_code == 202 and queued.json()["status"] == "queued"  # type: ignore[attr-defined]
-        assert queued.json()["flow_run_id"]  # type: ignore[attr-defined]
+        assert queued.status_code == 202 and queued.json()["status"] == "queued"
+        assert queued.json()["flow_run_id"]
 
         # The worker's part: the flow itself, on the same database.
         rt = build_runtime(settings)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -204,7 +205,7 @@ async def send_broadcast(request: Request) -> Response:
     action = "schedule" if when.at else "start"
     if when.at is not None and when.at.tzinfo is None:
         raise InvalidInput("give the time with a zone (ISO 8601 with Z or an offset)", field="at")
-    await run_in_threadpool(control.apply, rt.sessions, broadcast_id, action)
+    await run_in_threadpool(partial(control.apply, rt.sessions, broadcast_id, action, at=when.at))
     try:
         run_id = await _start_run(rt, BROADCAST_DEPLOYMENT, {"broadcast_id": broadcast_id}, when.at)
     except PrefectUnreachable:

@@ -127,6 +127,23 @@ export async function broadcastsPage(view, params, shell) {
     }
   }
 
+  function scheduler(b) {
+    const at = h("input", { type: "datetime-local", id: "b-at", "aria-label": "Send at" });
+    const f = h("form", { class: "row wrap", id: "b-schedule" }, at, h("button", { type: "submit", class: "btn btn-sm shrink" }, "Schedule"));
+    f.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!at.value) { toast("Pick a date and time first.", "error"); return; }
+      try {
+        show(await api("POST", `/admin/api/broadcasts/${b.id}/send`, { at: new Date(at.value).toISOString() }));
+        toast(`Broadcast ${b.id} scheduled.`);
+        refreshList();
+      } catch (error) {
+        toast(error.message, "error");
+      }
+    });
+    return f;
+  }
+
   function show(b) {
     selected = b.id;
     detail.hidden = false;
@@ -137,6 +154,8 @@ export async function broadcastsPage(view, params, shell) {
     }, LABELS[action]));
     detail.replaceChildren(
       h("div", { class: "row wrap" }, h("h2", {}, `Broadcast ${b.id} · ${b.bot}`), h("div", { class: "actions shrink" }, controls)),
+      b.status === "draft" ? scheduler(b) : null,
+      b.scheduled_at && b.status === "scheduled" ? h("p", { class: "faint", id: "b-when" }, `Scheduled for ${new Date(b.scheduled_at).toLocaleString()}`) : null,
       h("pre", { class: "faint", id: "b-text-shown" }, b.text),
       progressCard(b));
     clearTimeout(timer);
