@@ -29,6 +29,9 @@ app.command("backtest")(backtest_command)
 from cli.analytics import app as analytics_app  # noqa: E402
 
 app.add_typer(analytics_app, name="analytics")
+from cli.broadcast import app as broadcast_app  # noqa: E402
+
+app.add_typer(broadcast_app, name="broadcast")
 from cli.optimise import optimise as optimise_command  # noqa: E402
 
 app.command("optimise")(optimise_command)
