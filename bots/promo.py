@@ -65,9 +65,8 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("promo", promo))
     application.add_handler(CommandHandler("post", channel_admin.post))
     application.add_handler(ChatMemberHandler(channel_admin.membership, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(CallbackQueryHandler(render_button, pattern=r"^r\|"))
+    application.add_handler(CallbackQueryHandler(render_button, pattern=r"^[rf]\|"))
     application.add_handler(CallbackQueryHandler(preview_button, pattern=r"^t\|"))
-    application.add_handler(CallbackQueryHandler(file_button, pattern=r"^f\|"))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
     application.add_error_handler(on_error)
@@ -125,26 +124,16 @@ async def promo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def render_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Renders the code and design a `r|CODE|slug` button carries."""
+    """Renders the code and design a `r|CODE|slug` button carries — as the lossless PNG file for
+    the `f|CODE|slug` "Send as file" button under a photo."""
     query = update.callback_query
     if query is None or query.data is None:
         return
-    _, code, slug = (query.data.split("|", 2) + ["", ""])[:3]
+    kind, code, slug = (query.data.split("|", 2) + ["", ""])[:3]
     # Answer first: it stops the button's spinner while the image is made.
     await query.answer()
     if code and slug:
-        await _send_promo(update, context, code, slug)
-
-
-async def file_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Sends the lossless PNG of the promo a photo's "Send as file" button names (`f|CODE|slug`)."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    _, code, slug = (query.data.split("|", 2) + ["", ""])[:3]
-    await query.answer()
-    if code and slug:
-        await _send_promo(update, context, code, slug, as_file=True)
+        await _send_promo(update, context, code, slug, as_file=kind == "f")
 
 
 async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
