@@ -243,31 +243,38 @@ async def send_all(
     finished: list[Outcome] = []
     # Refill when half the slots are free: one checkpoint (one transaction) per few sends.
     refill_at = max(1, pacer.pace.in_flight // 2)
-    status = states.RUNNING
-    while True:
-        free = pacer.pace.in_flight - len(in_flight)
-        if content.needs_upload:
-            # The photo goes up once: one send alone, then everyone gets its file id.
-            free = 0 if in_flight else 1
-        if in_flight and free < refill_at:
-            # Not enough room to refill: keep the outcomes for the next checkpoint.
+    try:
+        while True:
+            free = pacer.pace.in_flight - len(in_flight)
+            if content.needs_upload:
+                # The photo goes up once: one send alone, then everyone gets its file id.
+                free = 0 if in_flight else 1
+            if in_flight and free < refill_at:
+                # Not enough room to refill: keep the outcomes for the next checkpoint.
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                finished += [t.result() for t in done]
+                continue
+            claim = free
+            point = await asyncio.to_thread(
+                recipients.checkpoint, runtime.sessions, broadcast_id, runner, finished, claim
+            )
+            finished = []
+            status = point.status if point.holds else "lost"
+            if progress is not None:
+                await progress(point)
+            for row in point.claimed:
+                in_flight.add(asyncio.create_task(send_one(runtime, bot_id, broadcast_id, sender, pacer, content, row)))
+            if not in_flight:
+                return status
             done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            finished += [t.result() for t in done]
-            continue
-        claim = free
-        point = await asyncio.to_thread(
-            recipients.checkpoint, runtime.sessions, broadcast_id, runner, finished, claim
-        )
-        finished = []
-        status = point.status if point.holds else "lost"
-        if progress is not None:
-            await progress(point)
-        for row in point.claimed:
-            in_flight.add(asyncio.create_task(send_one(runtime, bot_id, broadcast_id, sender, pacer, content, row)))
-        if not in_flight:
-            return status
-        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-        finished = [t.result() for t in done]
+            finished = [t.result() for t in done]
+    except BaseException:
+        # A dependency failed (or the run is being cancelled): stop the sends still in flight.
+        # Their rows stay `sending`, so the next run counts them `unknown`: they may have arrived.
+        for pending in in_flight:
+            pending.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        raise
 
 
 async def retract_all(runtime: Runtime, broadcast_id: int, sender: TelegramSender, pacer: Pacer) -> tuple[int, int]:
