@@ -298,3 +298,21 @@ def test_a_broadcast_for_a_bot_without_token_is_refused_before_saving(world: Run
     with pytest.raises(InvalidInput, match="no token"):
         asyncio.run(compose_broadcast(world, Draft(bot="forex", text="hi"), created_by="admin"))
     assert control.recent(world.sessions) == []
+
+
+def test_a_paid_broadcast_asks_telegram_for_the_paid_lane(world: Runtime, bot_api: FakeBotApi) -> None:
+    _users(world, range(1, 3))
+    asyncio.run(run_broadcast(world, _new(world, paid=True)))
+    assert [call.params.get("allow_paid_broadcast") for call in bot_api.calls_of("sendMessage")] == [True, True]
+
+
+def test_retract_leaves_messages_older_than_telegrams_48_hours(world: Runtime, bot_api: FakeBotApi) -> None:
+    _users(world, range(1, 4))
+    broadcast_id = _new(world)
+    asyncio.run(run_broadcast(world, broadcast_id))
+    with session_scope(world.sessions) as session:
+        old = session.scalar(select(BroadcastRecipient).where(BroadcastRecipient.chat_id == 1))
+        old.sent_at = utcnow() - timedelta(hours=49)  # type: ignore[union-attr]
+    control.apply(world.sessions, broadcast_id, "retract")
+    asyncio.run(run_broadcast(world, broadcast_id))
+    assert sorted(int(c.params["chat_id"]) for c in bot_api.calls_of("deleteMessage")) == [2, 3]
