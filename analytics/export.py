@@ -122,7 +122,7 @@ def source_day_stats(engine: Engine, source: SourceTable) -> dict[date, DayStats
         day = cast(func.timezone("UTC", column), Date)
     else:
         day = func.date(column)  # SQLite keeps UTC text: its date part is the UTC day
-    query = select(day, func.count(), func.max(table.c[source.spec.id_column])).group_by(day)
+    query = select(day, func.count(), func.max(table.c[source.spec.id_column])).where(column.is_not(None)).group_by(day)
     try:
         with engine.connect() as conn:
             rows = conn.execute(query).all()

@@ -33,7 +33,10 @@ class ExportTable:
 TABLES: tuple[ExportTable, ...] = (
     ExportTable("generation_events", day_column="created_at"),
     ExportTable("bot_users", day_column="first_seen", mutable=True),
-    # Broadcasts and channel posts: add their entries here when their tables land.
+    # Deliveries by the day they were sent (a recipient not sent to yet is no delivery yet);
+    # their state can still change (retracted), and so can a channel post's.
+    ExportTable("broadcast_recipients", day_column="sent_at", mutable=True),
+    ExportTable("channel_posts", day_column="created_at", mutable=True),
 )
 
 

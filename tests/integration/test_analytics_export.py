@@ -69,7 +69,7 @@ def test_export_flow_writes_parquet_equal_to_the_source_per_day(prefect_harness,
     add_users(runtime.engine, 3, at(1, 8))
     report = export_analytics()
     assert exported_per_day(runtime) == source_per_day(runtime)
-    assert report.rows_exported == {"generation_events": 400, "bot_users": 3}
+    assert (report.rows_exported["generation_events"], report.rows_exported["bot_users"]) == (400, 3)
     assert read_progress(runtime.store).state == "done"
 
 
@@ -181,3 +181,22 @@ def test_sqlite_and_postgres_exports_are_the_same_files(pg_url, sqlite_url, tmp_
             rt.close()
     assert tables["sqlite"] == tables["postgres"]
     assert tables["sqlite-schema"] == tables["postgres-schema"]
+
+
+def test_broadcast_deliveries_and_channel_posts_are_exported_by_their_day(runtime) -> None:
+    from sqlalchemy import insert
+
+    from promostack.db.broadcasts import Broadcast, BroadcastRecipient
+
+    with runtime.engine.begin() as conn:
+        broadcast_id = conn.execute(insert(Broadcast).values(bot="promo", text="Hello")).inserted_primary_key[0]
+        conn.execute(
+            insert(BroadcastRecipient),
+            [
+                {"broadcast_id": broadcast_id, "chat_id": 1, "state": "sent", "sent_at": at(0, 1)},
+                {"broadcast_id": broadcast_id, "chat_id": 2, "state": "pending", "sent_at": None},
+            ],
+        )
+    manifest = export_recent(runtime.engine, runtime.store)
+    assert {day: f.rows for day, f in manifest.days("broadcast_recipients").items()} == {TODAY: 1}
+    assert "channel_posts" in manifest.datasets
