@@ -55,6 +55,13 @@ class Post:
     posted_at: datetime | None
 
 
+def _found(session: Session, model: type[TelegramChannel] | type[ChannelPost], row_id: int, what: str):  # type: ignore[no-untyped-def]
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {what} {row_id}")
+    return row
+
+
 def _channel(row: TelegramChannel) -> Channel:
     return Channel(row.id, row.bot, row.chat_id, row.title, row.username, row.added_by, row.added_at)
 
@@ -95,10 +102,7 @@ def channels(factory: sessionmaker[Session], bot: str | None = None) -> list[Cha
 def get_channel(factory: sessionmaker[Session], channel_id: int) -> Channel:
     """The channel `channel_id`; `NotFound` when none."""
     with session_scope(factory) as session:
-        row = session.get(TelegramChannel, channel_id)
-        if row is None:
-            raise NotFound(f"no channel {channel_id}")
-        return _channel(row)
+        return _channel(_found(session, TelegramChannel, channel_id, "channel"))
 
 
 def find_channel(factory: sessionmaker[Session], bot: str, ref: str) -> Channel:
@@ -115,10 +119,7 @@ def find_channel(factory: sessionmaker[Session], bot: str, ref: str) -> Channel:
 def remove_channel(factory: sessionmaker[Session], channel_id: int) -> None:
     """Nothing; the channel and its posts' records are gone."""
     with session_scope(factory) as session:
-        row = session.get(TelegramChannel, channel_id)
-        if row is None:
-            raise NotFound(f"no channel {channel_id}")
-        session.delete(row)
+        session.delete(_found(session, TelegramChannel, channel_id, "channel"))
 
 
 def create_post(
@@ -132,8 +133,7 @@ def create_post(
 ) -> int:
     """The id of a new scheduled post to channel `channel_id`."""
     with session_scope(factory) as session:
-        if session.get(TelegramChannel, channel_id) is None:
-            raise NotFound(f"no channel {channel_id}")
+        _found(session, TelegramChannel, channel_id, "channel")
         row = ChannelPost(
             channel_id=channel_id, template_slug=template_slug, coupon_code=coupon_code, caption=caption,
             requested_by=requested_by, scheduled_at=scheduled_at, state=SCHEDULED,
@@ -149,9 +149,7 @@ def claim_post(factory: sessionmaker[Session], post_id: int) -> Post | None:
         claimed = session.execute(
             update(ChannelPost).where(ChannelPost.id == post_id, ChannelPost.state == SCHEDULED).values(state=SENDING)
         )
-        row = session.get(ChannelPost, post_id)
-        if row is None:
-            raise NotFound(f"no channel post {post_id}")
+        row = _found(session, ChannelPost, post_id, "channel post")
         return _post(row) if claimed.rowcount else None
 
 
@@ -170,10 +168,7 @@ def settle_post(
 def get_post(factory: sessionmaker[Session], post_id: int) -> Post:
     """The post `post_id`; `NotFound` when none."""
     with session_scope(factory) as session:
-        row = session.get(ChannelPost, post_id)
-        if row is None:
-            raise NotFound(f"no channel post {post_id}")
-        return _post(row)
+        return _post(_found(session, ChannelPost, post_id, "channel post"))
 
 
 def recent_posts(factory: sessionmaker[Session], limit: int = 50) -> list[Post]:

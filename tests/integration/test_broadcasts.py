@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from flows.broadcast import compose_broadcast, run_broadcast, send_test
+from flows.broadcast import BroadcastReport, compose_broadcast, run_broadcast, send_test
 from promostack import audience
 from promostack.broadcasts import control, recipients, states
 from promostack.broadcasts.compose import Draft
@@ -223,22 +223,24 @@ def test_the_audience_filters_keep_recent_users_of_one_language(world: Runtime) 
     assert set(_rows(world, broadcast_id)) == {3}
 
 
-def _run_until_sent(rt: Runtime, api: FakeBotApi, broadcast_id: int, count: int, action: str) -> object:
-    async def scenario() -> object:
+def _slow_broadcast_stopped_by(rt: Runtime, api: FakeBotApi, action: str) -> tuple[int, BroadcastReport]:
+    """A broadcast to 40 users at 10/s, and its run's report after `action` once 5 were sent."""
+    rt.settings.broadcast_rate_per_s = 10
+    _users(rt, range(1, 41))
+    broadcast_id = _new(rt)
+
+    async def scenario() -> BroadcastReport:
         run = asyncio.create_task(run_broadcast(rt, broadcast_id))
-        await api.wait_for_async("sendMessage", count, timeout=20)
+        await api.wait_for_async("sendMessage", 5, timeout=20)
         await asyncio.to_thread(control.apply, rt.sessions, broadcast_id, action)
         return await run
 
-    return asyncio.run(scenario())
+    return broadcast_id, asyncio.run(scenario())
 
 
 def test_pause_stops_between_batches_and_resume_finishes_without_doubles(world: Runtime, bot_api: FakeBotApi) -> None:
-    world.settings.broadcast_rate_per_s = 10
-    _users(world, range(1, 41))
-    broadcast_id = _new(world)
-    report = _run_until_sent(world, bot_api, broadcast_id, 5, "pause")
-    assert report.status == states.PAUSED and report.pending > 0  # type: ignore[attr-defined]
+    broadcast_id, report = _slow_broadcast_stopped_by(world, bot_api, "pause")
+    assert report.status == states.PAUSED and report.pending > 0
 
     control.apply(world.sessions, broadcast_id, "resume")
     world.settings.broadcast_rate_per_s = 200
@@ -248,11 +250,8 @@ def test_pause_stops_between_batches_and_resume_finishes_without_doubles(world: 
 
 
 def test_cancel_stops_the_broadcast_for_good(world: Runtime, bot_api: FakeBotApi) -> None:
-    world.settings.broadcast_rate_per_s = 10
-    _users(world, range(1, 41))
-    broadcast_id = _new(world)
-    report = _run_until_sent(world, bot_api, broadcast_id, 5, "cancel")
-    assert report.status == states.CANCELLED and report.pending > 0  # type: ignore[attr-defined]
+    broadcast_id, report = _slow_broadcast_stopped_by(world, bot_api, "cancel")
+    assert report.status == states.CANCELLED and report.pending > 0
     sent_before = len(bot_api.calls_of("sendMessage"))
     asyncio.run(run_broadcast(world, broadcast_id))  # a re-run of a cancelled broadcast sends nothing
     assert len(bot_api.calls_of("sendMessage")) == sent_before
