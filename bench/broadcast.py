@@ -257,6 +257,8 @@ def _killed_and_resumed(api: FakeBotApi, sessions, env: dict[str, str], args: ar
     child = _send_process(broadcast_id, env)
     while len(_delivered(api, chats)[1]) < args.large // 2 and child.poll() is None:
         time.sleep(0.05)
+    if child.poll() is not None:
+        raise SystemExit(f"(c): the sending process ended (exit {child.returncode}) before it could be killed at half")
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     killed_at = len(_delivered(api, chats)[1])
