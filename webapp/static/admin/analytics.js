@@ -42,7 +42,7 @@ export async function analyticsPage(view, params, shell) {
 
   // --- the controls -------------------------------------------------------------------------
   const asOf = h("span", { id: "data-as-of", class: "faint" }, "");
-  const progress = h("progress", { id: "export-progress", max: 100, value: 0, hidden: true });
+  const progress = h("progress", { id: "export-progress", max: 100, value: 0, hidden: true, "aria-label": "Export progress" });
   const refresh = h("button", { type: "button", class: "btn btn-sm", id: "refresh-export" }, icon(ICONS.refresh), "Refresh data");
   shell.actions(asOf, progress, refresh);
 
@@ -67,7 +67,7 @@ export async function analyticsPage(view, params, shell) {
   const templatesCsv = h("a", { class: "btn btn-sm", download: "" }, "CSV");
   const failuresBody = h("div");
   const failuresCsv = h("a", { class: "btn btn-sm", download: "" }, "CSV");
-  const search = h("input", { type: "search", id: "coupon-search", placeholder: "Search coupon codes", maxlength: 64, autocomplete: "off" });
+  const search = h("input", { type: "search", id: "coupon-search", placeholder: "Search coupon codes", "aria-label": "Search coupon codes", maxlength: 64, autocomplete: "off" });
   const couponsBody = h("div");
   const couponsCsv = h("a", { class: "btn btn-sm", id: "coupons-csv", download: "" }, "CSV");
   const pager = h("div", { class: "an-pager" });
