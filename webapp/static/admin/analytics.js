@@ -41,10 +41,10 @@ export async function analyticsPage(view, params, shell) {
   };
 
   // --- the controls -------------------------------------------------------------------------
-  const asOf = h("span", { id: "data-as-of", class: "faint" }, "");
+  const asOf = h("span", { id: "data-as-of" }, "");
   const progress = h("progress", { id: "export-progress", max: 100, value: 0, hidden: true, "aria-label": "Export progress" });
   const refresh = h("button", { type: "button", class: "btn btn-sm", id: "refresh-export" }, icon(ICONS.refresh), "Refresh data");
-  shell.actions(asOf, progress, refresh);
+  shell.actions(progress, refresh);
 
   const rangeButtons = RANGES.map(([value, label]) => h("button", { type: "button", dataset: { range: value }, class: value === state.range ? "on" : "" }, label));
   const startInput = h("input", { type: "date", id: "range-start", "aria-label": "From" });
@@ -75,7 +75,7 @@ export async function analyticsPage(view, params, shell) {
 
   view.replaceChildren(
     h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Analytics"),
-      h("p", {}, "Generations from every channel, read from the analytics export (refreshed every 15 minutes)."))),
+      h("p", {}, "Generations from every channel, read from the analytics export (refreshed every 15 minutes). ", asOf, "."))),
     h("div", { class: "stack" }, message, controls, kpis, chartCard,
       h("div", { class: "an-two" },
         h("div", { class: "card card-pad" }, h("div", { class: "an-card-head" }, h("h2", {}, "Top templates"), templatesCsv), templatesBody),
@@ -158,7 +158,10 @@ export async function analyticsPage(view, params, shell) {
 
   async function showStatus() {
     const status = await api("GET", `${BASE}/status`);
-    asOf.textContent = status.exported_at ? `Data as of ${new Date(status.exported_at).toLocaleString()}` : "Not exported yet";
+    const at = status.exported_at ? new Date(status.exported_at) : null;
+    const today = at && at.toDateString() === new Date().toDateString();
+    const when = at && (today ? at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : at.toLocaleString([], { dateStyle: "short", timeStyle: "short" }));
+    asOf.textContent = at ? `Data as of ${when}` : "Not exported yet";
     asOf.title = status.exported_at || "";
     const running = status.progress?.state === "running";
     progress.hidden = !running;
