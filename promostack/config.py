@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     session_secret: SecretStr | None = None
     session_max_age_s: int = 8 * 3600
+    # Log-in attempts, counted before the password is checked (successes too), per window.
+    login_limit_per_address: int = 5
+    login_limit_per_account: int = 20  # the one admin account, across every address
+    login_limit_window_s: int = 15 * 60
 
     # --- Telegram --------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = None

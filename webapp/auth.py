@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from promostack.errors import RateLimited
+from promostack.config import Settings
 from promostack.limits import Limit
 from promostack.runtime import Runtime
 from webapp.context import runtime
@@ -44,11 +45,15 @@ ARGON2_PREFIX = "$argon2"
 AUTH_SESSION_KEY = "admin_auth_at"
 SESSION_ID_KEY = "sid"
 PASSWORD_KEY = "pw"
-# Attempts, not failures: each is counted before the password is checked.
-LOGIN_LIMIT_PER_ADDRESS = Limit(5, 15 * 60)
-# The one admin account across every address: slow enough to stop a spread-out guesser, and
-# a window that ends, so an attack delays the owner by minutes, never for good.
-LOGIN_LIMIT_PER_ACCOUNT = Limit(20, 15 * 60)
+
+
+def login_limits(settings: Settings) -> tuple[Limit, Limit]:
+    """The log-in limits per address and for the account (`LOGIN_LIMIT_*`). Attempts, not
+    failures: each is counted before the password is checked. The account's limit is slow enough
+    to stop a spread-out guesser, and its window ends, so an attack delays the owner by minutes,
+    never for good."""
+    window = settings.login_limit_window_s
+    return Limit(settings.login_limit_per_address, window), Limit(settings.login_limit_per_account, window)
 
 
 class PasswordCheck:
@@ -90,7 +95,8 @@ def count_login_attempt(rt: Runtime, address: str) -> None:
     """Nothing when this log-in attempt from `address` may be checked; `RateLimited` when the
     address or the account has had its attempts for the window. Counted first, so it holds under
     any concurrency."""
-    for key, limit in ((f"login:address:{address}", LOGIN_LIMIT_PER_ADDRESS), ("login:account:admin", LOGIN_LIMIT_PER_ACCOUNT)):
+    per_address, per_account = login_limits(rt.settings)
+    for key, limit in ((f"login:address:{address}", per_address), ("login:account:admin", per_account)):
         verdict = rt.limiter.hit(key, limit)
         if not verdict.allowed:
             raise RateLimited(verdict.retry_after_s)

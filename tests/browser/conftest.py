@@ -77,6 +77,10 @@ def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         database_url=db_url,
         admin_password=ADMIN_PASSWORD,
         session_secret="browser-tests-session-secret-0123456789",
+        # Every test module logs in from 127.0.0.1 on this one server: the limit itself is
+        # tested in tests/security/, not exhausted here.
+        login_limit_per_address=1000,
+        login_limit_per_account=1000,
     )
 
 

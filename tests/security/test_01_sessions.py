@@ -11,7 +11,11 @@ from starlette.testclient import TestClient
 from tests.integration.admin_support import csrf_from, log_in
 from tests.security.conftest import Instance
 from webapp.app import create_app
-from webapp.auth import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_ADDRESS
+from promostack.config import Settings
+from webapp.auth import login_limits
+
+# The defaults an instance runs with unless LOGIN_LIMIT_* say otherwise.
+LOGIN_LIMIT_PER_ADDRESS, LOGIN_LIMIT_PER_ACCOUNT = login_limits(Settings(_env_file=None))  # type: ignore[call-arg]
 from webapp.security import SESSION_COOKIE
 
 
