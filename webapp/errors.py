@@ -164,9 +164,10 @@ async def promostack_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
     elif isinstance(exc, DependencyError) and not isinstance(exc, WebError):
-        # The detail names our services: it goes to the log, the caller gets the sentence.
+        # The detail names our services: it goes to the log, and to the admin (who can fix it);
+        # a public caller gets the sentence.
         log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
-        if message == str(exc):
+        if message == str(exc) and not request.url.path.startswith("/admin/"):
             message = OUTAGE
     details = getattr(exc, "details", None) or {}
     return answer(request, exc.status, exc.kind, message, _field(exc), headers or None, **details)

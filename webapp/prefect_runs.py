@@ -1,4 +1,8 @@
-"""Recent Prefect flow runs for the dashboard, read from the Prefect API with its own client."""
+"""The dashboard's window on Prefect: recent flow runs, and starting a deployment's run.
+
+Both refuse at once, with `PrefectUnavailable`, when this process has no Prefect API configured:
+Prefect's client would otherwise start a throw-away server of its own that no worker watches.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +24,64 @@ READ_TIMEOUT_S = 8.0
 
 
 class PrefectUnavailable(DependencyError):
-    """The Prefect API is not configured, unreachable, or answered with an error.
+    """The Prefect API is not configured, unreachable, answered with an error, or lacks the
+    deployment asked for.
 
     `configured` tells the two apart for the dashboard: "not configured" is a setting to add,
     "not reachable" a server to start."""
 
+    kind = "prefect_unavailable"
+
     def __init__(self, message: str, *, configured: bool = True) -> None:
         super().__init__(message)
         self.configured = configured
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    """A flow run just created for a deployment: its id, name and page in the Prefect UI."""
+
+    id: str
+    name: str
+    ui_url: str
+
+    def as_json(self) -> dict[str, str]:
+        """`{"flow_run", "flow_run_id", "name", "ui_url"}` for the dashboard."""
+        return {"flow_run": self.id, "flow_run_id": self.id, "name": self.name, "ui_url": self.ui_url}
+
+
+async def start_run(
+    deployment: str,
+    ui_base: str,
+    *,
+    parameters: dict[str, object] | None = None,
+    at: datetime | None = None,
+    tags: list[str] | None = None,
+) -> StartedRun:
+    """The run of `deployment` ("flow/deployment") created now, or scheduled at `at`, for the
+    workers to pick up; `PrefectUnavailable` saying what to fix when it cannot be."""
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    url = api_url()
+    if not url:
+        raise PrefectUnavailable(
+            "this web app has no Prefect API to start runs on: set PREFECT_API_URL (make run does)",
+            configured=False,
+        )
+    try:
+        run = await run_deployment(
+            deployment, parameters=parameters or {}, scheduled_time=at, timeout=0, tags=tags or ["dashboard"]
+        )
+    except ObjectNotFound as exc:
+        raise PrefectUnavailable(
+            f"Prefect has no deployment {deployment}: run make run or prefect deploy --all"
+        ) from exc
+    except (httpx.HTTPError, PrefectHTTPStatusError, OSError) as exc:
+        raise PrefectUnavailable(
+            f"the Prefect API at {url} could not start {deployment} ({exc.__class__.__name__})"
+        ) from exc
+    return StartedRun(str(run.id), run.name, f"{ui_base.rstrip('/')}/runs/flow-run/{run.id}")
 
 
 @dataclass(frozen=True)

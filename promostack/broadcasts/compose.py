@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from promostack.broadcasts.html import check_html
 
 MAX_BUTTONS = 8
-URL = re.compile(r"^(https?://[^\s]+|tg://[^\s]+)$")
+URL = re.compile(r"^(https?://[^\s]+|tg://[^\s]+)\Z")
 
 
 class Button(BaseModel):

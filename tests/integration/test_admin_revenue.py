@@ -87,4 +87,4 @@ def test_reconcile_on_demand_says_when_the_deployment_is_not_registered(
     with client_for(tmp_path, db_url, stripe_fake) as client:
         token = log_in(client)
         answer = client.post("/admin/api/revenue/reconcile", headers={"X-CSRF-Token": token})
-    assert answer.status_code == 503 and "not registered" in answer.json()["message"]
+    assert answer.status_code == 503 and "no deployment reconcile-stripe" in answer.json()["message"]

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,8 +25,7 @@ from analytics.queries import AnalyticsQueries, Filters, parse_filters
 from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.errors import WebError
-from webapp.prefect_runs import api_url
+from webapp.prefect_runs import start_run
 
 EXPORT_DEPLOYMENT = "export-analytics/export-analytics"
 _lock = threading.Lock()
@@ -119,22 +117,8 @@ async def status(request: Request) -> Response:
 @admin_api
 async def start_export(request: Request) -> Response:
     """202 with the flow run of `export-analytics` just scheduled; 503 saying why when Prefect cannot."""
-    from prefect.deployments import arun_deployment
-    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-
-    if not api_url():
-        raise WebError(503, "Prefect is not configured: set PREFECT_API_URL (make run does)", kind="prefect_unavailable")
-    try:
-        run = await arun_deployment(name=EXPORT_DEPLOYMENT, timeout=0, tags=["dashboard"])
-    except ObjectNotFound as exc:
-        message = f"Prefect has no deployment {EXPORT_DEPLOYMENT}: run `make run` or `prefect deploy --all`"
-        raise WebError(503, message, kind="prefect_unavailable") from exc
-    except (PrefectHTTPStatusError, httpx.HTTPError, OSError) as exc:
-        # Said in full: the admin is the one who can fix where Prefect is.
-        message = f"Prefect cannot start the export: {exc.__class__.__name__}: {exc}"
-        raise WebError(503, message, kind="prefect_unavailable") from exc
-    ui = runtime(request).settings.prefect_ui_url.rstrip("/")
-    return JSONResponse({"flow_run": str(run.id), "name": run.name, "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202)
+    started = await start_run(EXPORT_DEPLOYMENT, runtime(request).settings.prefect_ui_url)
+    return JSONResponse(started.as_json(), status_code=202)
 
 
 def _series_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,9 +30,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-import httpx
-from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -44,13 +41,13 @@ from flows.broadcast import compose_broadcast, send_test
 from flows.channel_post import post_now, register_channel, schedule_post
 from promostack.broadcasts import channels, control, recipients, states
 from promostack.broadcasts.compose import Draft
-from promostack.errors import DependencyError, InvalidInput
+from promostack.errors import InvalidInput
 from promostack.runtime import Runtime
 from webapp.auth import admin_api
 from webapp.bodies import read_form, read_json_object, read_model
 from webapp.context import runtime
 from webapp.errors import MalformedBody
-from webapp.prefect_runs import api_url
+from webapp.prefect_runs import PrefectUnavailable, start_run
 
 BROADCAST_DEPLOYMENT = "broadcast/broadcast"
 POST_DEPLOYMENT = "channel-post/channel-post"
@@ -87,10 +84,6 @@ class PostIn(BaseModel):
     at: datetime | None = None
 
 
-class PrefectUnreachable(DependencyError):
-    """The run could not be started on Prefect (not registered, or not reachable)."""
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -120,16 +113,8 @@ def _load(rt: Runtime, broadcast_id: int) -> dict[str, Any]:
 
 async def _start_run(rt: Runtime, deployment: str, parameters: dict[str, Any], at: datetime | None = None) -> str:
     """The id of the flow run of `deployment` started now or scheduled at `at`."""
-    if not api_url():
-        # Without a URL the client would start a throw-away Prefect server that no worker watches.
-        raise PrefectUnreachable("this web app has no Prefect API to start runs on: set PREFECT_API_URL (make run does)")
-    try:
-        run = await run_deployment(deployment, parameters=parameters, scheduled_time=at, timeout=0)
-    except ObjectNotFound as exc:
-        raise PrefectUnreachable(f"the {deployment} deployment is not registered: run make run or prefect deploy --all") from exc
-    except (httpx.HTTPError, PrefectHTTPStatusError, OSError) as exc:
-        raise PrefectUnreachable(f"Prefect is not reachable, so the run was not started ({exc.__class__.__name__})") from exc
-    return str(run.id)
+    started = await start_run(deployment, rt.settings.prefect_ui_url, parameters=parameters, at=at)
+    return started.id
 
 
 def _id(request: Request) -> int:
@@ -208,7 +193,7 @@ async def send_broadcast(request: Request) -> Response:
     await run_in_threadpool(partial(control.apply, rt.sessions, broadcast_id, action, at=when.at))
     try:
         run_id = await _start_run(rt, BROADCAST_DEPLOYMENT, {"broadcast_id": broadcast_id}, when.at)
-    except PrefectUnreachable:
+    except PrefectUnavailable:
         # Nothing was started: the broadcast is a draft again, so it can be sent once Prefect is back.
         await run_in_threadpool(control.back_to_draft, rt.sessions, broadcast_id)
         raise

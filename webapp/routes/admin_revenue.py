@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import httpx
-from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,6 +23,7 @@ from promostack.billing.mrr import RevenueFilter
 from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime
+from webapp.prefect_runs import start_run
 from webapp.routes.admin_json import error
 
 DEPLOYMENT = "reconcile-stripe/reconcile-stripe"
@@ -67,14 +65,8 @@ async def revenue(request: Request) -> Response:
 @admin_api
 async def reconcile_now(request: Request) -> Response:
     """202 with the id of the `reconcile-stripe` run just started on the workers."""
-    try:
-        run = await run_deployment(DEPLOYMENT, timeout=0)
-    except ObjectNotFound:
-        return error(503, f"the {DEPLOYMENT} deployment is not registered: run make run or prefect deploy --all")
-    except (httpx.HTTPError, PrefectHTTPStatusError) as exc:
-        return error(503, f"Prefect is not reachable, so the reconcile was not started ({exc.__class__.__name__})")
-    ui = runtime(request).settings.prefect_ui_url.rstrip("/")
-    return JSONResponse({"flow_run_id": str(run.id), "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202)
+    started = await start_run(DEPLOYMENT, runtime(request).settings.prefect_ui_url)
+    return JSONResponse(started.as_json(), status_code=202)
 
 
 def routes() -> list[BaseRoute]:

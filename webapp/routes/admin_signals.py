@@ -25,7 +25,6 @@ from uuid import UUID
 import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
-from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -42,7 +41,7 @@ from promostack.signals.search_space import SearchSpace
 from promostack.signals.walk_forward import WalkForwardConfig, plan_walk_forward
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.prefect_runs import READ_TIMEOUT_S, api_url
+from webapp.prefect_runs import READ_TIMEOUT_S, api_url, start_run
 from webapp.routes.admin_json import error, json_body
 
 DEPLOYMENT = "optimise-signals/optimise-signals"
@@ -111,20 +110,8 @@ async def start_optimisation(request: Request) -> Response:
         await run_in_threadpool(check_history)
     except InvalidInput as exc:
         return error(422, f"{exc}: set MARKET_REPLAY_CSV to a longer history of candles")
-    try:
-        run = await run_deployment(DEPLOYMENT, timeout=0)
-    except ObjectNotFound:
-        return error(
-            503, f"the {DEPLOYMENT} deployment is not registered: run make run or prefect deploy --all"
-        )
-    except (httpx.HTTPError, PrefectHTTPStatusError) as exc:
-        return error(
-            503, f"Prefect is not reachable, so the optimisation was not started ({exc.__class__.__name__})"
-        )
-    ui = runtime(request).settings.prefect_ui_url.rstrip("/")
-    return JSONResponse(
-        {"flow_run_id": str(run.id), "ui_url": f"{ui}/runs/flow-run/{run.id}"}, status_code=202
-    )
+    started = await start_run(DEPLOYMENT, runtime(request).settings.prefect_ui_url)
+    return JSONResponse(started.as_json(), status_code=202)
 
 
 @admin_api
