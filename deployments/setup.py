@@ -5,8 +5,9 @@ Run once per Prefect server (again after changing this file; every step is idemp
 
 - the `promostack-process` work pool and its queues with their limits (`QUEUES`);
 - global concurrency limits for quotas that span machines (`GLOBAL_LIMITS`);
-- the automations (`AUTOMATIONS`): a flow run whose heartbeats stop (its worker died; workers
-  send one every `PREFECT_FLOWS_HEARTBEAT_FREQUENCY` = 30 s) is marked `Crashed` after 90 s, and
+- the automations (`automations()`): a flow run whose heartbeats stop (its worker died; workers
+  send one every `PREFECT_FLOWS_HEARTBEAT_FREQUENCY` = 30 s), or that stays Pending or Running
+  with no heartbeat, is marked `Crashed` after 90 s, and
   a crashed run of a deployment tagged `idempotent` is scheduled again — the same run, with its
   parameters — so a bulk render, sync, export, reconcile or broadcast resumes on another worker.
 """
@@ -82,8 +83,11 @@ def automations() -> list[AutomationCore]:
         description="A flow run that stopped sending heartbeats (its worker died) becomes Crashed.",
         trigger=EventTrigger(
             match={"prefect.resource.id": "prefect.flow-run.*"},
-            after={"prefect.flow-run.heartbeat"},
-            expect={"prefect.flow-run.heartbeat", *FINAL_EVENTS},
+            # Pending and Running arm it too: the cluster bench killed runs while their worker was
+            # submitting them (Pending) and between Running and the first heartbeat; with
+            # heartbeats alone neither is ever detected.
+            after={"prefect.flow-run.Pending", "prefect.flow-run.Running", "prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.Running", "prefect.flow-run.heartbeat", *FINAL_EVENTS},
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,

@@ -37,7 +37,7 @@ def test_set_up_installs_the_pool_queues_limits_and_the_zombie_automation_once()
 
     [zombie] = view["zombie"]
     assert zombie.trigger.posture == "Proactive" and zombie.trigger.within.total_seconds() == 90
-    assert zombie.trigger.after == {"prefect.flow-run.heartbeat"}
+    assert zombie.trigger.after == {"prefect.flow-run.Pending", "prefect.flow-run.Running", "prefect.flow-run.heartbeat"}
     assert "prefect.flow-run.heartbeat" in zombie.trigger.expect
     assert [(a.type, a.state) for a in zombie.actions] == [("change-flow-run-state", StateType.CRASHED)]
 
