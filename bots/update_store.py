@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from telegram import Update
 
 from bots.background import run_in_background
 from bots.lifecycle import BotUnavailable, LiveBot
+from promostack.periodic import every
 from promostack.db.updates import (
     finish_update,
     forget_old_updates,
@@ -94,22 +95,6 @@ async def pick_up_unfinished(runtime: Runtime, bots: Mapping[str, LiveBot]) -> i
     return ran
 
 
-@asynccontextmanager
-async def picking_up_unfinished(runtime: Runtime, bots: Mapping[str, LiveBot]) -> AsyncIterator[None]:
+def picking_up_unfinished(runtime: Runtime, bots: Mapping[str, LiveBot]) -> AbstractAsyncContextManager[None]:
     """Runs `pick_up_unfinished` at once and then every `SWEEP_EVERY_S` while the block runs."""
-
-    async def sweep() -> None:
-        while True:
-            try:
-                await pick_up_unfinished(runtime, bots)
-            except Exception:  # the database may be down for a while: try again next round
-                log.warning("could not pick up unfinished Telegram updates", exc_info=True)
-            await asyncio.sleep(SWEEP_EVERY_S)
-
-    sweeper = asyncio.get_running_loop().create_task(sweep())
-    try:
-        yield
-    finally:
-        sweeper.cancel()
-        with suppress(asyncio.CancelledError):
-            await sweeper
+    return every(SWEEP_EVERY_S, lambda: pick_up_unfinished(runtime, bots), "pick up unfinished Telegram updates")

@@ -23,8 +23,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from prefect import flow
@@ -33,6 +33,7 @@ from promostack.coupons import normalise_code
 from promostack.db.generations import SettleReport, Status, record_generation, settle_stale_attempts
 from promostack.errors import DeliveryUnknown, RateLimited
 from promostack.limits import Limit
+from promostack.periodic import every
 from promostack.promo import (
     PromoRequest,
     PromoResult,
@@ -148,27 +149,11 @@ async def settle_stale(runtime: Runtime) -> SettleReport:
     return await asyncio.to_thread(settle_stale_attempts, runtime.sessions, runtime.store, older_than)
 
 
-@asynccontextmanager
-async def settling_stale_attempts(runtime: Runtime, every_s: float = 60.0) -> AsyncIterator[None]:
+def settling_stale_attempts(runtime: Runtime, every_s: float = 60.0) -> AbstractAsyncContextManager[None]:
     """Settles stale attempts at once and then every `every_s` seconds while the block runs (the
     web app and the polling bot run inside it), so a crash's attempts are settled once they are
     old enough, whichever process starts next."""
-
-    async def sweep() -> None:
-        while True:
-            try:
-                await settle_stale(runtime)
-            except Exception:  # the database may be down for a while: try again next round
-                log.warning("could not settle stale generation attempts", exc_info=True)
-            await asyncio.sleep(every_s)
-
-    sweeper = asyncio.get_running_loop().create_task(sweep())
-    try:
-        yield
-    finally:
-        sweeper.cancel()
-        with suppress(asyncio.CancelledError):
-            await sweeper
+    return every(every_s, lambda: settle_stale(runtime), "settle stale generation attempts")
 
 
 @flow(name="render-promo", persist_result=False)
