@@ -79,7 +79,8 @@ def doctor(as_json: bool = json_option()) -> None:
     """List every external service, how it is configured, and whether it answers (exit 1 if one fails)."""
     from promostack.health import check_services
 
-    records = [asdict(status) for status in check_services(get_settings())]
+    settings = get_settings()
+    records = [asdict(status) for status in check_services(settings, settings.prefect_api_url)]
     print_list(records, DOCTOR_COLUMNS, title="PromoStack services", as_json=as_json)
     if any(r["ok"] is False for r in records):
         raise typer.Exit(code=1)
