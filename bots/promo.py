@@ -246,10 +246,10 @@ async def _no_such_design(context: ContextTypes.DEFAULT_TYPE, chat_id: int, slug
 async def _refuse(
     update: Update, context: ContextTypes.DEFAULT_TYPE, slug: str | None, code: str | None, problem: str
 ) -> None:
-    user = update.effective_user
-    event_id = derived_event_id(CHANNEL, _bot_id(context), update.update_id)
+    user, bot_id = update.effective_user, _bot_id(context)
+    event_id = derived_event_id(CHANNEL, bot_id, update.update_id)
     await record_refusal(
-        _runtime(context), CHANNEL, str(user.id) if user else None, slug, code, problem, event_id
+        _runtime(context), CHANNEL, str(user.id) if user else None, slug, code, problem, event_id, bot_id
     )
 
 

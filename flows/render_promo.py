@@ -136,9 +136,10 @@ async def record_refusal(
     coupon_code: str | None,
     problem: str,
     event_id: str | None = None,
+    bot: str | None = None,
 ) -> None:
     """Nothing; records an attempt refused before any step ran (a missing code, an impossible slug)."""
-    record = refusal_record(channel, user_ref, template_slug, coupon_code, problem, event_id)
+    record = refusal_record(channel, user_ref, template_slug, coupon_code, problem, event_id, bot)
     await asyncio.to_thread(record_generation, runtime.sessions, record)
 
 

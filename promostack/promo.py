@@ -165,6 +165,7 @@ def attempt_record(request: PromoRequest, *, event_id: str, output_key: str | No
         output_key=output_key,
         event_id=event_id,
         status="pending",
+        bot=request.bot_id,
     )
 
 
@@ -175,10 +176,12 @@ def refusal_record(
     coupon_code: str | None,
     problem: str,
     event_id: str | None = None,
+    bot: str | None = None,
 ) -> GenerationRecord:
     """The event of an attempt refused before any step ran (a missing code, a slug that can't exist)."""
     extra = {"event_id": event_id} if event_id else {}
     return GenerationRecord(
+        bot=bot,
         channel=request_channel,
         user_ref=user_ref,
         template_slug=template_slug or "",

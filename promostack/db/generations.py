@@ -59,6 +59,7 @@ class GenerationRecord:
     event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # "pending" for an attempt written before its effect; settled ones say how it ended.
     status: Status | None = None
+    bot: str | None = None  # the bot that asked, for Telegram promos
 
     @property
     def final_status(self) -> Status:
@@ -72,6 +73,7 @@ def _row(record: GenerationRecord, now: datetime) -> dict[str, object]:
         "event_id": record.event_id,
         "created_at": now,
         "channel": record.channel,
+        "bot": record.bot[:32] if record.bot else None,
         "user_ref": record.user_ref[:64] if record.user_ref else None,
         "template_slug": record.template_slug[:64],
         "coupon_code": record.coupon_code[:64],

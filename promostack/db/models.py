@@ -90,6 +90,7 @@ class GenerationEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(16))  # web | api | telegram | bulk | cli
+    bot: Mapped[str | None] = mapped_column(String(32))  # the bot that asked (Telegram promos)
     user_ref: Mapped[str | None] = mapped_column(String(64))
     template_slug: Mapped[str | None] = mapped_column(String(64))
     coupon_code: Mapped[str | None] = mapped_column(String(64))

@@ -32,6 +32,7 @@ def event(created_at: datetime, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
         "created_at": created_at,
         "channel": "web",
+        "bot": None,  # the writer names the bot for Telegram promos
         "user_ref": "u1",
         "template_slug": "gold",
         "coupon_code": "WELCOME10",

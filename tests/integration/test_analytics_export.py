@@ -141,7 +141,8 @@ def test_export_to_s3_is_read_back_by_the_queries(prefect_harness, pg_url, s3_se
     try:
         with rt.engine.begin() as conn:
             conn.execute(GenerationEvent.__table__.delete())
-        add_events(rt.engine, [event(at(0, 4), user_ref=f"s3-{i}") for i in range(7)])
+        # An hour ago: inside the last 24 hours whatever the time of day the test runs at.
+        add_events(rt.engine, [event(NOW - timedelta(hours=1), user_ref=f"s3-{i}") for i in range(7)])
         with install_runtime(rt):
             export_analytics()
         assert any(info.key.endswith(".parquet") for info in rt.store.list("analytics/"))

@@ -14,8 +14,8 @@ from tests.integration.analytics_world import NOW, add_events, event, export_rec
 HOUR = timedelta(hours=1)
 EVENTS = [
     event(NOW - 1 * HOUR, channel="web", user_ref="u1", template_slug="gold", coupon_code="CODE-A"),
-    event(NOW - 1 * HOUR, channel="telegram", user_ref="u2", template_slug="gold", coupon_code="CODE-A", success=False),
-    event(NOW - 2 * HOUR, channel="telegram", user_ref="u2", template_slug="silver", coupon_code="CODE-B"),
+    event(NOW - 1 * HOUR, channel="telegram", bot="promo", user_ref="u2", template_slug="gold", coupon_code="CODE-A", success=False),
+    event(NOW - 2 * HOUR, channel="telegram", bot="promo", user_ref="u2", template_slug="silver", coupon_code="CODE-B"),
     event(NOW - 3 * HOUR, channel="api", user_ref=None, template_slug="silver", coupon_code="SUMMER25", success=False,
           error="TemplateNotFound: no template 'silver'"),
     event(NOW - 30 * HOUR, channel="web", user_ref="u3", template_slug="gold", coupon_code="CODE-A"),

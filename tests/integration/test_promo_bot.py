@@ -367,6 +367,7 @@ def test_the_event_of_a_promo_is_settled_and_named_after_its_update(promo_bot: P
     assert len(promo_bot.sent("sendPhoto")) == 1
     [event] = promo_bot.events()
     assert (event.status, event.event_id) == ("succeeded", derived_event_id("telegram", "promo", 777))
+    assert event.bot == "promo"  # analytics tell the bots apart by it
     assert event.settled_at is not None and event.render_ms and event.render_ms > 0
 
 
