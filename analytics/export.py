@@ -213,8 +213,8 @@ def _upload(store: ObjectStore, path: Path, dataset: str, day: date, run: str, r
 
 
 def _bot_expression(source: SourceTable) -> str:
-    # Events carry no bot until the writer records one; the promo bot is the only bot that
-    # renders, so a Telegram event is the promo bot's.
+    # Databases migrated before 0013 have no `bot` column; there the promo bot was the only bot
+    # that rendered, so a Telegram event is the promo bot's.
     if any(c.name == "bot" for c in source.columns):
         return "coalesce(bot, '')"
     return "CASE WHEN channel = 'telegram' THEN 'promo' ELSE '' END"
