@@ -13,6 +13,7 @@ def test_db_upgrade_then_doctor_reports_every_service(tmp_path: Path, monkeypatc
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # what the doctor checks
     get_settings.cache_clear()
     runner = CliRunner()
     # Nothing listens on port 9: the doctor must say the Prefect API is down, even when the
