@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 # data generator (numpy, pandas) and Prefect's test server are imported by the parent alone.
 from sqlalchemy import text  # noqa: E402
 
-from analytics.queries import AnalyticsQueries, Filters, parse_filters  # noqa: E402
+from analytics.filters import Filters, parse_filters  # noqa: E402
+from analytics.queries import AnalyticsQueries  # noqa: E402
 from promostack.db import make_engine  # noqa: E402
 from promostack.storage import LocalStore  # noqa: E402
 

@@ -24,197 +24,23 @@ Run: `.venv/bin/python bench/cluster.py [--runs 60] [--codes 5000] [--part-size 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import os
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
-PG = "postgres@127.0.0.1:5432"
-REDIS_DB = 11
-POOL = "promostack-process"
 
-
-class Cluster:
-    """The processes of the topology, their logs under `home/logs`, stopped on exit."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.tag = uuid.uuid4().hex[:8]
-        self.app_db = f"bench_app_{self.tag}"
-        self.prefect_db = f"bench_prefect_{self.tag}"
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        (home / "logs").mkdir(parents=True)
-        self.api_urls: list[str] = []
-
-    # --- environments --------------------------------------------------------------------------
-
-    def app_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DATABASE_URL"))}
-        env.update(
-            DATABASE_URL=f"postgresql://{PG}/{self.app_db}",
-            DATA_DIR=str(self.home / "data"),
-            COUPON_VALIDATOR="local",
-            PYTHONPATH=str(ROOT),
-            PREFECT_HOME=str(self.home / "prefect-home"),
-            PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        )
-        return env
-
-    def server_env(self) -> dict[str, str]:
-        env = self.app_env()
-        env.update(
-            PREFECT_API_DATABASE_CONNECTION_URL=f"postgresql+asyncpg://{PG}/{self.prefect_db}",
-            PREFECT_API_DATABASE_MIGRATE_ON_START="false",
-            PREFECT_MESSAGING_BROKER="prefect_redis.messaging",
-            PREFECT_MESSAGING_CACHE="prefect_redis.messaging",
-            PREFECT_SERVER_EVENTS_CAUSAL_ORDERING="prefect_redis.ordering",
-            PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE="prefect_redis.lease_storage",
-            PREFECT_REDIS_MESSAGING_HOST="127.0.0.1",
-            PREFECT_REDIS_MESSAGING_PORT="6379",
-            PREFECT_REDIS_MESSAGING_DB=str(REDIS_DB),
-            PREFECT_SERVER_DOCKET_NAME=f"bench-{self.tag}",
-            PREFECT_SERVER_DOCKET_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-        )
-        return env
-
-    # --- processes -----------------------------------------------------------------------------
-
-    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = open(self.home / "logs" / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.processes[name] = process
-        return process
-
-    def run(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        process = self.spawn(name, args, env)
-        if process.wait(timeout=600) != 0:
-            raise SystemExit(f"{name} failed; see {self.home / 'logs' / (name + '.log')}")
-
-    def kill_machine(self, name: str) -> None:
-        """SIGKILL the process `name` and every process it started (flow runs get sessions of
-        their own, so a process group is not enough): what a machine dying does to them."""
-        process = self.processes.pop(name)
-        for pid in [process.pid, *_descendants(process.pid)]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(timeout=60)
-
-    def kill_group(self, name: str, sig: int = signal.SIGKILL) -> None:
-        process = self.processes[name]
-        for signum in (sig, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, signum)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=20)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def wait_http(self, url: str, name: str, timeout_s: float = 180) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                raise SystemExit(f"{name} exited while starting; see its log under {self.home / 'logs'}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise SystemExit(f"{name} did not answer {url} within {timeout_s:.0f} s")
-
-    # --- the topology --------------------------------------------------------------------------
-
-    def create_databases(self) -> None:
-        admin = create_engine(f"postgresql+psycopg2://{PG}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.app_db}"'))
-            conn.execute(text(f'CREATE DATABASE "{self.prefect_db}"'))
-        admin.dispose()
-        import redis
-
-        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
-
-    def drop_databases(self) -> None:
-        admin = create_engine(f"postgresql+psycopg2://{PG}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            for name in (self.app_db, self.prefect_db):
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    def start(self, workers: int = 3, webs: int = 2) -> None:
-        self.create_databases()
-        # Migrations once, before any replica starts.
-        self.run("migrate-app", [str(BIN / "python"), "-m", "cli.main", "db", "upgrade"], self.app_env())
-        self.run("migrate-prefect", [str(BIN / "prefect"), "server", "database", "upgrade", "-y"], self.server_env())
-        for i in (1, 2):  # one at a time: simultaneous starts race on block registration
-            port = _free_port()
-            name = f"prefect-api-{i}"
-            self.spawn(name, [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port),
-                              "--no-services"], self.server_env())
-            self.api_urls.append(f"http://127.0.0.1:{port}/api")
-            self.wait_http(f"{self.api_urls[-1]}/health", name)
-        self.spawn("prefect-services", [str(BIN / "prefect"), "server", "services", "start"], self.server_env())
-        os.environ["PREFECT_API_URL"] = self.api_urls[0]
-        self.run("setup", [str(BIN / "python"), "-m", "deployments.setup"], self.worker_env(0))
-        asyncio.run(_register_deployments())
-        for i in range(workers):
-            self.spawn(f"worker-{i + 1}", [str(BIN / "prefect"), "worker", "start", "--pool", POOL,
-                                            "--name", f"bench-worker-{i + 1}", "--limit", "4"], self.worker_env(i))
-        for i in range(webs):
-            port = _free_port()
-            env = {**self.worker_env(i), "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port), "LOG_LEVEL": "WARNING"}
-            self.spawn(f"web-{i + 1}", [str(BIN / "python"), "-m", "deployments.web"], env)
-            self.wait_http(f"http://127.0.0.1:{port}/readyz", f"web-{i + 1}")
-
-    def worker_env(self, i: int) -> dict[str, str]:
-        env = self.app_env()
-        env.update(PREFECT_API_URL=self.api_urls[i % len(self.api_urls)], PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30")
-        return env
-
-    def stop(self) -> None:
-        # Whole process groups: a worker's flow-run processes go with it.
-        for name in reversed(list(self.processes)):
-            if name.startswith("worker-"):
-                self.kill_machine(name)
-            else:
-                self.kill_group(name, signal.SIGTERM)
-
-
-async def _register_deployments() -> None:
-    """The probe and the bulk deployments on the pool (no schedules run in the bench)."""
-    from prefect.flows import load_flow_from_entrypoint
-
-    entries = [
-        ("bench/cluster_probe.py:cluster_probe", "cluster-probe", "default", ["idempotent"]),
-        ("flows/bulk_render.py:bulk_render", "bulk-render", "renders", ["render", "idempotent"]),
-        ("flows/bulk_render_part.py:bulk_render_part", "bulk-render-part", "renders", ["render", "idempotent"]),
-    ]
-    for entrypoint, name, queue, tags in entries:
-        path, func = entrypoint.split(":")
-        flow = load_flow_from_entrypoint(f"{ROOT / path}:{func}", use_placeholder_flow=False)
-        deployment = await flow.ato_deployment(
-            name=name, tags=tags, work_queue_name=queue, job_variables={"working_dir": str(ROOT)}
-        )
-        await deployment.aapply(work_pool_name=POOL)
+from cluster_topology import PG, Cluster, descendants, pid_of  # noqa: E402  (a sibling in bench/)
 
 
 # --- phases ----------------------------------------------------------------------------------------
@@ -285,10 +111,10 @@ def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float |
         while not killed_runs:  # the first worker seen running a probe is the one that dies
             for run_id in ids:
                 run = client.read_flow_run(run_id)
-                pid = _pid_of(run.infrastructure_pid)
+                pid = pid_of(run.infrastructure_pid)
                 if not pid or run.state_type != StateType.RUNNING:
                     continue
-                owner = next((workers[w] for w in workers if pid in _descendants(w)), None)
+                owner = next((workers[w] for w in workers if pid in descendants(w)), None)
                 if owner is not None and victim in (None, owner):
                     victim = owner
                     killed_runs.append(run_id)
@@ -329,38 +155,6 @@ def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float |
         "lost": len([key for key in keys if key not in done]),
         "crashed_detected_s": max(detected) if detected and not missed else float("nan"),
     }
-
-
-def _pid_of(infrastructure_pid: str | None) -> int | None:
-    # The process worker records the flow run's pid (older workers: "<hostname>:<pid>").
-    tail = (infrastructure_pid or "").rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else None
-
-
-def _descendants(root: int) -> set[int]:
-    """The pids of every living process below `root` (from /proc's parent links)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _exit_once(*_: object) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from promostack.campaigns.records import Digest, StatusChange, apply_due_changes, digests
+from promostack.campaigns.lifecycle import Digest, StatusChange, apply_due_changes, digests
 from promostack.runtime import current_runtime
 from tasks.retries import retry_on_dependency_error
 

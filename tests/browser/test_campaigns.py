@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from promostack.campaigns.demo import DEMO_SLUG, seed_demo_campaign
 from promostack.campaigns.overlays import OverlayStore
-from promostack.campaigns.records import list_submissions, SubmissionFilter
+from promostack.campaigns.submissions import SubmissionFilter, list_submissions
 from tests.browser.admin_support import log_in, problems  # noqa: F401 (fixtures)
 from tests.browser.conftest import LiveServer, save_screenshot
 
@@ -86,7 +86,7 @@ def test_a_file_that_is_not_a_photo_is_refused_at_the_photo_field(phone_page, de
 
 
 def test_the_admin_approves_a_submission_from_the_review_queue(page, demo, live_server, problems) -> None:  # type: ignore[no-untyped-def]
-    from promostack.campaigns.records import submit_post
+    from promostack.campaigns.submissions import submit_post
 
     submit_post(live_server.runtime.sessions, DEMO_SLUG, name="Bo", contact="@bo", url="https://x.com/bo/status/555000111",
                 client_key="browser-test", now=datetime.now(timezone.utc))

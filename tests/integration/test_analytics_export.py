@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from analytics.export import ROLLUPS, export_day, new_run_id, plan_recent
 from analytics.manifest import MANIFEST_KEY, read_manifest, read_progress
-from analytics.queries import AnalyticsQueries, parse_filters
+from analytics.filters import parse_filters
+from analytics.queries import AnalyticsQueries
 from analytics.readers import RowReader
 from analytics.tables import ExportTable, existing_tables
 from promostack.db.models import GenerationEvent

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from analytics.queries import AnalyticsQueries, parse_filters
+from analytics.filters import parse_filters
+from analytics.queries import AnalyticsQueries
 from promostack.errors import InvalidInput
 from promostack.storage import LocalStore
 from tests.integration.analytics_world import NOW, add_events, event, export_recent

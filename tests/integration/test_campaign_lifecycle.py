@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from promostack.campaigns.demo import DEMO_SLUG, demo_overlay, seed_demo_campaign
 from promostack.campaigns.overlays import OverlayStore
-from promostack.campaigns.records import apply_due_changes, create_campaign, get_campaign, set_overlay, set_status
+from promostack.campaigns.records import create_campaign, get_campaign, set_overlay, set_status
+from promostack.campaigns.lifecycle import apply_due_changes
 from promostack.campaigns.schema import CampaignSettings
 from promostack.storage import LocalStore
 

@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from analytics.manifest import read_progress
-from analytics.queries import AnalyticsQueries, Filters, parse_filters
+from analytics.filters import Filters, parse_filters
+from analytics.queries import AnalyticsQueries
 from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime

@@ -19,23 +19,9 @@ from starlette.routing import BaseRoute, Route
 
 from promostack.campaigns.photos import BadOverlay
 from promostack.campaigns.posts import PLATFORMS
-from promostack.campaigns.records import (
-    REVIEW_STATUSES,
-    CampaignConflict,
-    CampaignNotFound,
-    SubmissionFilter,
-    campaign_stats,
-    create_campaign,
-    get_campaign,
-    list_campaigns,
-    list_submissions,
-    remove_overlay,
-    review,
-    set_overlay,
-    set_status,
-    shapes_of,
-    update_campaign,
-)
+from promostack.campaigns.records import CampaignConflict, CampaignNotFound, create_campaign, get_campaign, list_campaigns, remove_overlay, set_overlay, set_status, shapes_of, update_campaign
+from promostack.campaigns.submissions import REVIEW_STATUSES, SubmissionFilter, list_submissions, review
+from promostack.campaigns.lifecycle import campaign_stats
 from promostack.campaigns.schema import SHAPE_LABELS, SHAPES, CampaignSettings, effective_status
 from promostack.campaigns.stats import to_csv
 from promostack.db.campaigns import Campaign, CampaignSubmission

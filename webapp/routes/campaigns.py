@@ -24,16 +24,8 @@ from starlette.routing import BaseRoute, Route
 from promostack.campaigns.overlays import OverlayStore
 from promostack.campaigns.photos import BadPhoto, PhotoLimits, make_frame
 from promostack.campaigns.posts import PLATFORMS
-from promostack.campaigns.records import (
-    CampaignNotFound,
-    SubmissionLimits,
-    SubmissionRefused,
-    get_campaign,
-    record_photo,
-    shapes_of,
-    submit_post,
-    supporters,
-)
+from promostack.campaigns.records import CampaignNotFound, get_campaign, record_photo, shapes_of, supporters
+from promostack.campaigns.submissions import SubmissionLimits, SubmissionRefused, submit_post
 from promostack.campaigns.schema import SHAPE_LABELS, SHAPES, SLUG_RE, Placement, effective_status, fill_caption
 from promostack.db.campaigns import Campaign
 from promostack.errors import InvalidInput
