@@ -10,8 +10,20 @@ from pathlib import Path
 from promostack.storage.base import ObjectInfo, ObjectNotFound, StorageError, check_key
 
 
+PARTIAL_PREFIX = ".tmp-"
+PARTIAL_SUFFIX = ".partial"
+
+
+def _is_partial(path: Path) -> bool:
+    return path.name.startswith(PARTIAL_PREFIX) and path.name.endswith(PARTIAL_SUFFIX)
+
+
 class LocalStore:
-    """Objects as files under `root`; a write goes to a temporary file and is renamed into place."""
+    """Objects as files under `root`; a write goes to a temporary file and is renamed into place.
+
+    The temporary file is named `.tmp-<name>.<random>.partial`, so a writer killed mid-write leaves
+    nothing that looks like an object (no `*.png` in the folder) and `list` never shows it.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
@@ -37,7 +49,9 @@ class LocalStore:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
+            fd, tmp = tempfile.mkstemp(
+                dir=path.parent, prefix=f"{PARTIAL_PREFIX}{path.name}.", suffix=PARTIAL_SUFFIX
+            )
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -60,7 +74,7 @@ class LocalStore:
     def list(self, prefix: str = "") -> list[ObjectInfo]:
         found: list[ObjectInfo] = []
         for path in self.root.rglob("*"):
-            if not path.is_file() or path.name.startswith(".tmp-"):
+            if not path.is_file() or _is_partial(path):
                 continue
             key = path.relative_to(self.root).as_posix()
             if key.startswith(prefix):

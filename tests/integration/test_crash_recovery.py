@@ -157,6 +157,7 @@ def test_a_bulk_render_killed_at_a_random_point_ends_with_one_event_per_image(wo
     resumed = _bulk(world, csv, world.data_dir / "second.zip")
     assert resumed.wait(timeout=300) == 0
 
+    # What a user finds in the folder: a write cut by the kill may leave a `.partial`, never a PNG.
     made = sorted(path.stem for path in images.glob("*.png"))
     succeeded = [e.coupon_code for e in world.events("bulk") if e.success]
     assert made == codes

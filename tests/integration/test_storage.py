@@ -1,5 +1,6 @@
 """Both object stores behave the same: the local folder and S3 over HTTP (moto's server)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,33 @@ def test_local_store_leaves_no_temporary_files(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     store.put("renders/one.png", b"png")
     assert sorted(p.name for p in (tmp_path / "store" / "renders").iterdir()) == ["one.png"]
+
+
+def test_a_write_killed_midway_leaves_nothing_that_looks_like_an_object(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    folder = tmp_path / "store" / "renders"
+
+    class Killed(BaseException):
+        pass
+
+    real_fdopen = os.fdopen
+
+    def dying_fdopen(fd, mode):
+        handle = real_fdopen(fd, mode)
+        handle.write(b"half")
+        handle.flush()
+        raise Killed  # the process dies here; a SIGKILL would skip the clean-up too, so keep the file
+
+    store.put("renders/keep.png", b"png")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fdopen", dying_fdopen)
+        patch.setattr(Path, "unlink", lambda self, missing_ok=False: None)  # as if killed: no clean-up
+        with pytest.raises(Killed):
+            store.put("renders/cut.png", b"png")
+    leftovers = [p.name for p in folder.iterdir() if p.name != "keep.png"]
+    assert len(leftovers) == 1 and leftovers[0].endswith(".partial")
+    assert sorted(folder.glob("*.png")) == [folder / "keep.png"]
+    assert [info.key for info in store.list("renders/")] == ["renders/keep.png"]
 
 
 def test_s3_urls_use_the_cdn_base_when_given() -> None:
