@@ -30,9 +30,8 @@ class CampaignNotFound(NotFound):
 class CampaignConflict(InvalidInput):
     """The change clashes with the campaign's state (slug taken, status move not allowed)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    kind = "conflict"
+    status = 409
 
 
 # --- campaigns -----------------------------------------------------------------------------------
@@ -76,7 +75,7 @@ def create_campaign(sessions: sessionmaker[Session], slug: str, settings: Campai
     try:
         check_slug(slug)
     except ValueError as exc:
-        raise CampaignConflict(f"slug {slug!r}: {exc}", field="slug") from None
+        raise InvalidInput(f"slug {slug!r}: {exc}", field="slug") from None
     try:
         with session_scope(sessions) as session:
             campaign = Campaign(slug=slug, status="draft", overlays={}, created_at=now, updated_at=now)
@@ -112,7 +111,7 @@ def _apply(campaign: Campaign, settings: CampaignSettings) -> None:
 def set_status(sessions: sessionmaker[Session], slug: str, status: str, now: datetime) -> Campaign:
     """The campaign moved to `status` (draft → live → ended); CampaignConflict saying why not."""
     if status not in _MOVES:
-        raise CampaignConflict(f"status {status!r}: use draft, live or ended", field="status")
+        raise InvalidInput(f"status {status!r}: use draft, live or ended", field="status")
     with session_scope(sessions) as session:
         campaign = load_campaign(session, slug)
         if status == campaign.status:

@@ -2,8 +2,9 @@
 
 Every route needs an admin session (401 JSON otherwise) and, when it changes something, the CSRF
 header (checked by `webapp.security.CSRFProtect` before the route runs). Overlays are uploaded as
-the raw request body (the PNG itself). Errors are JSON `{"error": <message>, "field": ...}`, as in
-the rest of the admin API (`admin_json`).
+the raw request body (the PNG itself). Routes raise; the app's handlers answer every refusal in its
+one dialect (`webapp.errors`): a bad field 422, an unknown campaign 404, a change the campaign's
+state forbids 409, a store outage 503.
 """
 
 from __future__ import annotations
@@ -11,25 +12,22 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from promostack.campaigns.photos import BadOverlay
 from promostack.campaigns.posts import PLATFORMS
-from promostack.campaigns.records import CampaignConflict, CampaignNotFound, create_campaign, get_campaign, list_campaigns, remove_overlay, set_overlay, set_status, shapes_of, update_campaign
+from promostack.campaigns.records import CampaignNotFound, create_campaign, get_campaign, list_campaigns, remove_overlay, set_overlay, set_status, shapes_of, update_campaign
 from promostack.campaigns.submissions import REVIEW_STATUSES, SubmissionFilter, list_submissions, review
 from promostack.campaigns.lifecycle import campaign_stats
 from promostack.campaigns.schema import SHAPE_LABELS, SHAPES, CampaignSettings, effective_status
 from promostack.campaigns.stats import to_csv
 from promostack.db.campaigns import Campaign, CampaignSubmission
-from promostack.errors import InvalidInput, NotFound
-from promostack.storage import StorageError
+from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.routes.admin_json import error, json_body, schema_error
+from webapp.routes.admin_json import json_body
 from webapp.routes.campaigns import capped_body, Refusal, overlay_store
 
 MAX_OVERLAY_BYTES = 10_000_000
@@ -119,27 +117,17 @@ async def campaigns_index(request: Request) -> Response:
 @admin_api
 async def create(request: Request) -> Response:
     """201 with the new draft campaign for `{"slug", "name", ...settings}`."""
-    try:
-        body = await json_body(request)
-        settings = _settings_from(body)
-        slug = str(body.get("slug") or "").strip()
-        campaign = await run_in_threadpool(create_campaign, _sessions(request), slug, settings, _now())
-    except ValidationError as exc:
-        return schema_error(exc)
-    except CampaignConflict as exc:
-        return error(409 if "already exists" in str(exc) else 422, str(exc), field=exc.field)
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    settings = _settings_from(body)
+    slug = str(body.get("slug") or "").strip()
+    campaign = await run_in_threadpool(create_campaign, _sessions(request), slug, settings, _now())
     return JSONResponse(campaign_json(campaign), status_code=201)
 
 
 @admin_api
 async def show(request: Request) -> Response:
     """One campaign."""
-    try:
-        campaign = await run_in_threadpool(get_campaign, _sessions(request), request.path_params["slug"])
-    except CampaignNotFound as exc:
-        return error(404, str(exc))
+    campaign = await run_in_threadpool(get_campaign, _sessions(request), request.path_params["slug"])
     return JSONResponse(campaign_json(campaign))
 
 
@@ -147,36 +135,20 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     """The campaign with the sent settings (and `status`, when it changes) applied."""
     slug = request.path_params["slug"]
-    try:
-        body = await json_body(request)
-        settings = _settings_from(body)
-        campaign = await run_in_threadpool(update_campaign, _sessions(request), slug, settings, _now())
-        if isinstance(body.get("status"), str) and body["status"] != campaign.status:
-            campaign = await run_in_threadpool(set_status, _sessions(request), slug, body["status"], _now())
-    except ValidationError as exc:
-        return schema_error(exc)
-    except CampaignNotFound as exc:
-        return error(404, str(exc))
-    except CampaignConflict as exc:
-        return error(409, str(exc), field=exc.field)
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    settings = _settings_from(body)
+    campaign = await run_in_threadpool(update_campaign, _sessions(request), slug, settings, _now())
+    if isinstance(body.get("status"), str) and body["status"] != campaign.status:
+        campaign = await run_in_threadpool(set_status, _sessions(request), slug, body["status"], _now())
     return JSONResponse(campaign_json(campaign))
 
 
 @admin_api
 async def change_status(request: Request) -> Response:
     """The campaign after moving it to `{"status": "live" | "ended"}`."""
-    try:
-        body = await json_body(request)
-        status = body.get("status") if isinstance(body, dict) else None
-        campaign = await run_in_threadpool(set_status, _sessions(request), request.path_params["slug"], str(status), _now())
-    except CampaignNotFound as exc:
-        return error(404, str(exc))
-    except CampaignConflict as exc:
-        return error(409, str(exc), field=exc.field)
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    status = body.get("status") if isinstance(body, dict) else None
+    campaign = await run_in_threadpool(set_status, _sessions(request), request.path_params["slug"], str(status), _now())
     return JSONResponse(campaign_json(campaign))
 
 
@@ -194,21 +166,12 @@ def _shape(request: Request) -> str:
 async def put_overlay(request: Request) -> Response:
     """The campaign with the uploaded PNG (the body) as its overlay for the shape."""
     slug = request.path_params["slug"]
-    try:
-        shape = _shape(request)
-        await run_in_threadpool(get_campaign, _sessions(request), slug)
-        data = await capped_body(request, MAX_OVERLAY_BYTES, "overlay")
-        overlays = overlay_store(request)
-        stored = await run_in_threadpool(overlays.put, slug, shape, data)  # type: ignore[arg-type]
-        campaign, replaced = await run_in_threadpool(set_overlay, _sessions(request), slug, shape, stored.as_json(), _now())  # type: ignore[arg-type]
-    except Refusal as refused:
-        return error(refused.status, refused.message, field="overlay")
-    except CampaignNotFound as exc:
-        return error(404, str(exc))
-    except BadOverlay as exc:
-        return error(422, str(exc), field="overlay")
-    except StorageError as exc:
-        return error(503, f"object storage failed; nothing was changed ({exc})")
+    shape = _shape(request)
+    await run_in_threadpool(get_campaign, _sessions(request), slug)
+    data = await capped_body(request, MAX_OVERLAY_BYTES, "overlay")
+    overlays = overlay_store(request)
+    stored = await run_in_threadpool(overlays.put, slug, shape, data)  # type: ignore[arg-type]
+    campaign, replaced = await run_in_threadpool(set_overlay, _sessions(request), slug, shape, stored.as_json(), _now())  # type: ignore[arg-type]
     if replaced:
         await run_in_threadpool(overlays.delete, replaced)
     return JSONResponse(campaign_json(campaign))
@@ -217,32 +180,20 @@ async def put_overlay(request: Request) -> Response:
 @admin_api
 async def get_overlay(request: Request) -> Response:
     """One shape's overlay PNG (drafts included)."""
-    try:
-        shape = _shape(request)
-        campaign = await run_in_threadpool(get_campaign, _sessions(request), request.path_params["slug"])
-        overlay = (campaign.overlays or {}).get(shape)
-        if overlay is None:
-            raise CampaignNotFound(f"campaign {campaign.slug!r} has no {shape} overlay")
-        data = await run_in_threadpool(overlay_store(request).raw, overlay["key"])
-    except Refusal as refused:
-        return error(refused.status, refused.message)
-    except NotFound as exc:
-        return error(404, str(exc))
+    shape = _shape(request)
+    campaign = await run_in_threadpool(get_campaign, _sessions(request), request.path_params["slug"])
+    overlay = (campaign.overlays or {}).get(shape)
+    if overlay is None:
+        raise CampaignNotFound(f"campaign {campaign.slug!r} has no {shape} overlay")
+    data = await run_in_threadpool(overlay_store(request).raw, overlay["key"])
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @admin_api
 async def delete_overlay(request: Request) -> Response:
     """The campaign without its overlay for the shape (a live campaign keeps its last one)."""
-    try:
-        shape = _shape(request)
-        campaign, removed = await run_in_threadpool(remove_overlay, _sessions(request), request.path_params["slug"], shape, _now())  # type: ignore[arg-type]
-    except Refusal as refused:
-        return error(refused.status, refused.message)
-    except CampaignNotFound as exc:
-        return error(404, str(exc))
-    except CampaignConflict as exc:
-        return error(409, str(exc), field=exc.field)
+    shape = _shape(request)
+    campaign, removed = await run_in_threadpool(remove_overlay, _sessions(request), request.path_params["slug"], shape, _now())  # type: ignore[arg-type]
     await run_in_threadpool(overlay_store(request).delete, removed)
     return JSONResponse(campaign_json(campaign))
 
@@ -253,10 +204,7 @@ async def delete_overlay(request: Request) -> Response:
 @admin_api
 async def stats(request: Request) -> Response:
     """Photos made, submissions by status and platform, and both per day over the last 30 days."""
-    try:
-        figures = await run_in_threadpool(campaign_stats, _sessions(request), request.path_params["slug"], _now())
-    except CampaignNotFound as exc:
-        return error(404, str(exc))
+    figures = await run_in_threadpool(campaign_stats, _sessions(request), request.path_params["slug"], _now())
     return JSONResponse(figures.model_dump(mode="json"))
 
 
@@ -267,51 +215,39 @@ def _filter(request: Request) -> SubmissionFilter:
     query = request.query_params
     status, platform = query.get("status") or None, query.get("platform") or None
     if status and status not in REVIEW_STATUSES:
-        raise InvalidInput(f"status {status!r}: use {', '.join(REVIEW_STATUSES)}")
+        raise InvalidInput(f"status {status!r}: use {', '.join(REVIEW_STATUSES)}", field="status")
     if platform and platform not in PLATFORMS:
-        raise InvalidInput(f"platform {platform!r}: use {', '.join(PLATFORMS)}")
+        raise InvalidInput(f"platform {platform!r}: use {', '.join(PLATFORMS)}", field="platform")
     return SubmissionFilter(campaign=query.get("campaign") or None, status=status, platform=platform)
 
 
 @admin_api
 async def submissions(request: Request) -> Response:
     """The review queue: the newest 500 submissions matching `?campaign=&status=&platform=`."""
-    try:
-        where = _filter(request)
-    except InvalidInput as exc:
-        return error(400, str(exc))
-    rows = await run_in_threadpool(list_submissions, _sessions(request), where, 500)
+    rows = await run_in_threadpool(list_submissions, _sessions(request), _filter(request), 500)
     return JSONResponse({"submissions": [submission_json(row, slug) for row, slug in rows]})
 
 
 @admin_api
 async def review_submissions(request: Request) -> Response:
     """The reviewed submissions for `{"ids": [...], "decision": "approved"|"rejected", "note"}`."""
-    try:
-        body = await json_body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("ids"), list):
-            raise InvalidInput('send {"ids": [1, 2], "decision": "approved" or "rejected", "note": "..."}')
-        ids = [int(i) for i in body["ids"] if isinstance(i, int) and not isinstance(i, bool)]
-        if len(ids) != len(body["ids"]):
-            raise InvalidInput("ids: send submission ids as whole numbers")
-        host = request.client.host if request.client else "unknown"
-        rows = await run_in_threadpool(
-            review, _sessions(request), ids, str(body.get("decision")), str(body.get("note") or ""), f"admin ({host})", _now()
-        )
-    except NotFound as exc:
-        return error(404, str(exc))
-    except InvalidInput as exc:
-        return error(422, str(exc))
+    body = await json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("ids"), list):
+        raise InvalidInput('send {"ids": [1, 2], "decision": "approved" or "rejected", "note": "..."}', field="ids")
+    ids = [int(i) for i in body["ids"] if isinstance(i, int) and not isinstance(i, bool)]
+    if len(ids) != len(body["ids"]):
+        raise InvalidInput("ids: send submission ids as whole numbers", field="ids")
+    host = request.client.host if request.client else "unknown"
+    rows = await run_in_threadpool(
+        review, _sessions(request), ids, str(body.get("decision")), str(body.get("note") or ""), f"admin ({host})", _now()
+    )
     return JSONResponse({"reviewed": [r.id for r in rows], "decision": rows[0].status, "count": len(rows)})
 
 
 @admin_api
 async def export_csv(request: Request) -> Response:
     """Every submission matching the filters as CSV (cells a spreadsheet would run are escaped)."""
-    try:
-        where = _filter(request)
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    where = _filter(request)
     rows = await run_in_threadpool(list_submissions, _sessions(request), where, None)
     document = to_csv(
         CSV_HEADER,
