@@ -115,6 +115,24 @@ def test_a_campaign_without_an_overlay_cannot_go_live(world) -> None:  # type: i
     assert client.get("/c/summer").status_code == 404
 
 
+def test_refusals_say_whether_the_input_or_the_campaigns_state_is_wrong(world) -> None:  # type: ignore[no-untyped-def]
+    client, token, _ = world
+    csrf = {"X-CSRF-Token": token}
+    assert client.post("/admin/api/campaigns", json={"slug": "summer", "name": "S"}, headers=csrf).status_code == 201
+
+    taken = client.post("/admin/api/campaigns", json={"slug": "summer", "name": "Again"}, headers=csrf)
+    assert taken.status_code == 409 and taken.json()["error"] == "conflict" and taken.json()["field"] == "slug"
+    bad_slug = client.post("/admin/api/campaigns", json={"slug": "Sum mer!", "name": "S"}, headers=csrf)
+    assert bad_slug.status_code == 422 and bad_slug.json()["field"] == "slug"
+    bad_status = client.post("/admin/api/campaigns/summer/status", json={"status": "paused"}, headers=csrf)
+    assert bad_status.status_code == 422 and bad_status.json()["field"] == "status" and "draft, live or ended" in bad_status.text
+    bad_filter = client.get("/admin/api/campaign-submissions?status=maybe")
+    assert bad_filter.status_code == 422 and bad_filter.json()["field"] == "status"
+    unknown = client.get("/admin/api/campaigns/winter")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "campaign_not_found"
+    assert [c["name"] for c in client.get("/admin/api/campaigns").json()["campaigns"]] == ["S"]
+
+
 def test_changing_a_campaign_needs_the_csrf_token(world) -> None:  # type: ignore[no-untyped-def]
     client, token, _ = world
     answer = client.post("/admin/api/campaigns", json={"slug": "summer", "name": "Summer"})
