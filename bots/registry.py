@@ -62,8 +62,8 @@ def webhook_path(bot_id: str) -> str:
 def all_bots(settings: Settings) -> list[BotEntry]:
     """Every bot PromoStack knows, on or off."""
     return [
-        BotEntry("promo", "promo images: /promo CODE [TEMPLATE]", settings.promo_bot_token, "bots.promo"),
-        BotEntry("forex", "gold trading signals channel", settings.forex_bot_token, "bots.forex"),
+        BotEntry("promo", "promo images: /promo CODE [TEMPLATE]", settings.bot_token("promo"), "bots.promo"),
+        BotEntry("forex", "gold trading signals channel", settings.bot_token("forex"), "bots.forex"),
     ]
 
 

@@ -159,6 +159,12 @@ class Settings(BaseSettings):
         """The promo bot's token: the test bot's when `TELEGRAM_BOT_TOKEN_TEST` is set."""
         return self.telegram_bot_token_test or self.telegram_bot_token
 
+    def bot_token(self, bot_id: str) -> SecretStr | None:
+        """The token of bot `bot_id` (`promo`, `forex`: the ids of `bots.registry`); None when off."""
+        tokens = {"promo": self.promo_bot_token, "forex": self.forex_bot_token}
+        token = tokens.get(bot_id)
+        return token if token is not None and token.get_secret_value() else None
+
     @property
     def coupon_backend(self) -> Literal["local", "funderpro"]:
         """Which validator answers: FunderPro when a product id is set (in auto mode)."""

@@ -52,10 +52,8 @@ class BotNotConfigured(InvalidInput):
 
 def bot_token(runtime: Runtime, bot_id: str) -> str:
     """The token of bot `bot_id` (the ids of `bots.registry`); `BotNotConfigured` without one."""
-    settings = runtime.settings
-    tokens = {"promo": settings.promo_bot_token, "forex": settings.forex_bot_token}
-    token = tokens.get(bot_id)
-    if token is None or not token.get_secret_value():
+    token = runtime.settings.bot_token(bot_id)
+    if token is None:
         raise BotNotConfigured(f"bot {bot_id!r} has no token; set it before broadcasting with it", field="bot")
     return token.get_secret_value()
 
