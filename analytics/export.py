@@ -7,12 +7,14 @@ The steps, which `flows/export_analytics.py` runs in order:
    source.
 2. `export_day` streams the day's rows into a local Parquet file, uploads it aside under the
    run's name, and for generation events derives the dashboard's rollups from that file.
-3. `publish` swaps the manifest (last), then deletes the objects it superseded.
+3. `publish` rebuilds the unique-users bitmaps (`analytics.activity`) from the per-day user sets
+   the new manifest will name, swaps the manifest (last), then deletes the objects it superseded.
 Nothing a reader can see changes before step 3, so a crash leaves the previous data readable.
 """
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,7 +28,8 @@ import pyarrow.parquet as pq
 from sqlalchemy import Date, Engine, cast, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from analytics.manifest import PREFIX, DayFile, Manifest, day_key, read_manifest, write_manifest
+from analytics import activity
+from analytics.manifest import PREFIX, DayFile, Manifest, day_key, local_paths, read_manifest, write_manifest
 from analytics.readers import RowReader, SourceUnavailable
 from analytics.tables import SourceTable
 from promostack.storage import ObjectStore
@@ -247,12 +250,21 @@ def _rollups(store: ObjectStore, source: SourceTable, path: Path, day: date, run
     return files
 
 
-def publish(store: ObjectStore, exports: Iterable[DayExport], tables: Iterable[str], now: datetime | None = None) -> Manifest:
+def publish(
+    store: ObjectStore,
+    exports: Iterable[DayExport],
+    tables: Iterable[str],
+    now: datetime | None = None,
+    cache_dir: Path | None = None,
+) -> Manifest:
     """The new manifest, after swapping it in and deleting the objects it superseded.
 
     The manifest is read again right before the swap, so days another run published meanwhile
-    are kept. `tables` are marked exported even when they had no rows at all.
+    are kept. `tables` are marked exported even when they had no rows at all. When the per-day
+    user sets changed, the bitmap snapshots are rebuilt from the sets the new manifest names
+    (S3 objects are read through local copies under `cache_dir`).
     """
+    exports = list(exports)
     manifest = read_manifest(store)
     superseded: list[str] = []
     for name in tables:
@@ -265,6 +277,8 @@ def publish(store: ObjectStore, exports: Iterable[DayExport], tables: Iterable[s
                 superseded.append(old.key)
             if new is not None:
                 days[export.day] = new
+    changed = {dataset for export in exports for dataset in export.files}
+    superseded += _rebuild_snapshots(store, manifest, changed, cache_dir)
     manifest.datasets = {name: dict(sorted(days.items())) for name, days in sorted(manifest.datasets.items())}
     manifest.version += 1
     manifest.exported_at = now or datetime.now(timezone.utc)
@@ -272,6 +286,31 @@ def publish(store: ObjectStore, exports: Iterable[DayExport], tables: Iterable[s
     for key in superseded:
         store.delete(key)
     return manifest
+
+
+def _rebuild_snapshots(store: ObjectStore, manifest: Manifest, changed: set[str], cache_dir: Path | None) -> list[str]:
+    """Write the bitmap snapshots of the user sets in `manifest` aside and name them in it (in
+    place); the keys they replace. Only the units whose sets changed, or whose snapshots are missing."""
+    superseded: list[str] = []
+    run = new_run_id()
+    with tempfile.TemporaryDirectory(prefix="analytics-snapshots-") as work:
+        for unit, source in (("day", "users_daily"), ("hour", "users_hourly")):
+            names = [name for name, s in activity.SNAPSHOTS.items() if s.unit == unit]
+            sets = manifest.days(source)
+            if source not in changed and all(name in manifest.datasets for name in names):
+                continue
+            for name in names:
+                superseded += [f.key for f in manifest.datasets.pop(name, {}).values()]
+                manifest.datasets[name] = {}
+            if not sets:
+                continue
+            newest = max(sets)
+            first, last = activity.source_days(activity.SNAPSHOTS[names[0]], newest)
+            keys = [f.key for day, f in sets.items() if first <= day <= last]
+            paths = local_paths(store, keys, cache_dir or Path(work) / "copies")
+            for name, (path, rows) in activity.build(paths, newest, Path(work), unit).items():
+                manifest.datasets[name] = {newest: _upload(store, path, name, newest, run, rows, None)}
+    return superseded
 
 
 def remove_orphans(store: ObjectStore, manifest: Manifest, now: datetime | None = None) -> list[str]:

@@ -9,11 +9,14 @@ readable. `version` grows by one on every publish, so query results can be cache
 from __future__ import annotations
 
 import json
+import os
+import threading
 from datetime import date, datetime
+from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from promostack.storage import ObjectNotFound, ObjectStore, StorageError
+from promostack.storage import LocalStore, ObjectNotFound, ObjectStore, StorageError
 
 PREFIX = "analytics"
 MANIFEST_KEY = f"{PREFIX}/manifest.json"
@@ -47,6 +50,23 @@ class Manifest(BaseModel):
 def day_key(dataset: str, day: date, run: str) -> str:
     """Where a run writes one day of a dataset (hive-style `day=` folder)."""
     return f"{PREFIX}/{dataset}/day={day.isoformat()}/{run}.parquet"
+
+
+def local_paths(store: ObjectStore, keys: list[str], cache_dir: Path) -> list[str]:
+    """Local file paths of the objects `keys`: the local store's own files, or copies of S3 objects
+    under `cache_dir` (keys are never reused, so a copy never goes stale)."""
+    if isinstance(store, LocalStore):
+        return [str(store.root / key) for key in keys]
+    paths = []
+    for key in keys:
+        path = cache_dir / key
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
+            tmp.write_bytes(store.get(key))
+            os.replace(tmp, path)
+        paths.append(str(path))
+    return paths
 
 
 def read_manifest(store: ObjectStore) -> Manifest:

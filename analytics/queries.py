@@ -1,69 +1,55 @@
 """The dashboard's questions, answered by DuckDB over the published Parquet files.
 
-Only the files the manifest names for the days a question covers are read: the rollups for
-every view (`gen_hourly` up to 48 hours, `gen_daily` above; `users_hourly` / `users_daily` for
-unique users; `coupons_daily` for the coupon search), never the raw events. Files are read
-through local paths: the embedded store's own, or a local copy of each S3 object (keys are
-never reused, so a copy never goes stale). Each thread has its own DuckDB connection; every
-value from a request is a bound parameter; answers are cached per manifest version.
+Only rollups are read, never the raw events: the in-memory tables of the current manifest
+version (`analytics.loaded`: daily attempts, the newest hourly ones, coupons, per-user bitmaps),
+and for what they do not hold (hourly ranges of older days, filtered unique users, ranges older
+than the bitmaps) the files the manifest names for the days asked. Unique users come from the
+bitmaps (`analytics.activity`): a count of the rows whose active days meet the range. A new
+manifest version is loaded in the background while the previous one keeps answering; each
+question borrows a cursor of the version it is answered from; every value from a request is a
+bound parameter; answers are cached per version.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
 import time as clock
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from cachetools import LRUCache
 
+from analytics import activity
 from analytics.filters import Filters, buckets, filter_sql, utc
-from analytics.manifest import Manifest, read_manifest
+from analytics.loaded import Loaded, load
+from analytics.manifest import Manifest, local_paths, read_manifest
 from promostack.errors import InvalidInput
-from promostack.storage import LocalStore, ObjectStore
+from promostack.storage import ObjectStore
 
-# Loaded into memory once per manifest version: small, and read by every range above 48 hours.
-# Users become dense integers (counting distinct integers is several times faster than text),
-# and `users_any` keeps each day's users once, for the unfiltered count.
-DAILY_ROLLUPS = {
-    "gen_daily": "SELECT * FROM read_parquet($files) ORDER BY day",
-    "users_daily": (
-        "SELECT day, channel, template, bot, dense_rank() OVER (ORDER BY user_ref)::INTEGER AS user_ref "
-        "FROM read_parquet($files) ORDER BY day"
-    ),
-    "coupons_daily": "SELECT *, lower(code) AS code_lower FROM read_parquet($files) ORDER BY day",
-}
-DERIVED = {"users_any": ("users_daily", "SELECT DISTINCT day, user_ref FROM users_daily ORDER BY day")}
-# The hourly rollups of the newest days (what 24 h and 48 h ask for) are held in memory too;
-# older short ranges read their day files.
-RECENT_HOURLY = ("gen_hourly", "users_hourly")
-RECENT_HOURLY_DAYS = 3
 PAGE_SIZE_MAX = 200
+log = logging.getLogger(__name__)
 
 
 class AnalyticsQueries:
     """Answers over the files of `store`'s manifest; safe to share between threads.
 
-    One in-memory DuckDB database per instance holds the daily rollups of the current manifest
-    version (loaded once per export, a few hundred thousand rows at most); each thread queries
-    it through its own connection (`cursor()`). Hourly rollups, only read for ranges of up to
-    48 hours, are read straight from their two or three day files.
+    The first question waits for the first load; after that a new export is loaded by a
+    background thread and swapped in when complete (`wait_for_load` waits for it).
     """
 
     def __init__(self, store: ObjectStore, cache_dir: Path, manifest_ttl_s: float = 5.0) -> None:
         self.store = store
         self.cache_dir = Path(cache_dir)
         self.manifest_ttl_s = manifest_ttl_s
-        self._db = duckdb.connect()
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._manifest: tuple[float, Manifest] | None = None
-        self._loaded: tuple[int, frozenset[str], date] | None = None
+        self._current: Loaded | None = None
+        self._loader: threading.Thread | None = None
         self._answers: LRUCache[tuple[Any, ...], Any] = LRUCache(maxsize=512)
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -89,109 +75,134 @@ class AnalyticsQueries:
         with self._lock:
             self._answers.clear()
 
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._db.cursor()
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET enable_object_cache = true")
-            self._local.con = con
-        return con
+    def loaded(self) -> Loaded:
+        """The tables answering now: the newest manifest's once loaded, until then the previous.
+
+        The first call (nothing loaded yet) loads and waits; a newer manifest starts a background
+        load and is answered from the previous version meanwhile.
+        """
+        manifest = self.manifest()
+        current = self._current
+        if current is not None and current.version >= manifest.version:
+            return current
+        if current is None:
+            return self._load_now(manifest)
+        with self._lock:
+            if self._loader is None or not self._loader.is_alive():
+                self._loader = threading.Thread(target=self._load_quietly, args=(manifest,), name="analytics-load", daemon=True)
+                self._loader.start()
+        return current
+
+    def wait_for_load(self) -> Loaded:
+        """The tables of the newest manifest, waiting for (or doing) their load."""
+        self.refresh()
+        with self._lock:
+            loader = self._loader
+        if loader is not None:
+            loader.join()
+        return self._load_now(self.manifest())
+
+    def _load_now(self, manifest: Manifest) -> Loaded:
+        with self._load_lock:
+            current = self._current
+            if current is None or current.version < manifest.version:
+                started = clock.perf_counter()
+                current = load(manifest, self.store, self.cache_dir)
+                self._current = current
+                log.info("analytics: version %s loaded in %.1f s", manifest.version, clock.perf_counter() - started)
+            return current
+
+    def _load_quietly(self, manifest: Manifest) -> None:
+        try:
+            self._load_now(manifest)
+        except Exception:  # the previous version keeps answering; the next question tries again
+            log.exception("analytics: loading manifest version %s failed", manifest.version)
 
     def _paths(self, manifest: Manifest, dataset: str, first: date, last: date) -> list[str]:
         keys = [f.key for day, f in manifest.days(dataset).items() if first <= day <= last]
-        if isinstance(self.store, LocalStore):
-            return [str(self.store.root / key) for key in keys]
-        return [str(self._local_copy(key)) for key in keys]
+        return local_paths(self.store, keys, self.cache_dir)
 
-    def _local_copy(self, key: str) -> Path:
-        path = self.cache_dir / key
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
-            tmp.write_bytes(self.store.get(key))
-            os.replace(tmp, path)
-        return path
+    def _rows(self, loaded: Loaded, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with loaded.cursor() as con:
+            return con.execute(sql, params).fetchall()
 
-    def _in_memory(self, manifest: Manifest) -> tuple[int, frozenset[str], date]:
-        """The tables of `manifest`'s version held in memory, and the first day of the hourly ones."""
-        loaded = self._loaded
-        if loaded and loaded[0] == manifest.version:
-            return loaded
-        with self._load_lock:
-            if self._loaded and self._loaded[0] == manifest.version:
-                return self._loaded
-            con = self._db.cursor()
-            present = set()
-            newest = max(manifest.days("gen_hourly"), default=date.min)
-            cutoff = newest - timedelta(days=RECENT_HOURLY_DAYS - 1) if newest > date.min else date.max
-            for dataset in RECENT_HOURLY:
-                files = self._paths(manifest, dataset, cutoff, date.max)
-                if files:
-                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS SELECT * FROM read_parquet($files) ORDER BY hour", {"files": files})
-                    present.add(dataset)
-            for dataset, sql in DAILY_ROLLUPS.items():
-                files = self._paths(manifest, dataset, date.min, date.max)
-                if files:
-                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS {sql}", {"files": files})
-                    present.add(dataset)
-            for dataset, (source, sql) in DERIVED.items():
-                if source in present:
-                    con.execute(f"CREATE OR REPLACE TABLE {dataset} AS {sql}")
-                    present.add(dataset)
-            for dataset in {*DAILY_ROLLUPS, *DERIVED, *RECENT_HOURLY} - present:
-                con.execute(f"DROP TABLE IF EXISTS {dataset}")
-            con.close()
-            self._loaded = (manifest.version, frozenset(present), cutoff)
-            return self._loaded
-
-    def _source(self, manifest: Manifest, dataset: str, first: date, last: date) -> tuple[str, dict[str, Any]] | None:
-        """The FROM clause for `dataset` over days [first, last] and its parameters; None without data."""
-        _, tables, cutoff = self._in_memory(manifest)
-        if dataset in DAILY_ROLLUPS or dataset in DERIVED:
-            return (dataset, {}) if dataset in tables else None
-        if dataset in tables and first >= cutoff:
-            return dataset, {}
-        files = self._paths(manifest, dataset, first, last)
-        return ("read_parquet($files)", {"files": files}) if files else None
-
-    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        cursor = self._connection().execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-    def _cached(self, name: str, key: tuple[Any, ...], compute: Callable[[Manifest], Any]) -> Any:
-        manifest = self.manifest()
-        cache_key = (manifest.version, name, *key)
+    def _cached(self, name: str, key: tuple[Any, ...], compute: Callable[[Loaded], Any]) -> Any:
+        loaded = self.loaded()
+        cache_key = (loaded.version, name, *key)
         with self._lock:
             if cache_key in self._answers:
                 return self._answers[cache_key]
-        answer = compute(manifest)
+        try:
+            answer = compute(loaded)
+        except duckdb.IOException:
+            # A file of the version answering was replaced by a newer export meanwhile: answer
+            # from the newest version instead.
+            loaded = self.wait_for_load()
+            cache_key = (loaded.version, name, *key)
+            answer = compute(loaded)
         with self._lock:
             self._answers[cache_key] = answer
         return answer
 
-    def _scoped(
-        self, manifest: Manifest, f: Filters, hourly: str, daily: str, select: str, tail: str = "", **extra: Any
-    ) -> list[dict[str, Any]]:
-        """Rows of `SELECT {select} ... {tail}` over the hourly or daily rollup in scope `f`."""
+    def _source(self, loaded: Loaded, dataset: str, first: date, last: date) -> tuple[str, dict[str, Any]] | None:
+        """The FROM clause for `dataset` over days [first, last] and its parameters; None without data."""
+        hourly = dataset.startswith("gen_hourly")
+        if dataset in loaded.tables and (not hourly or first >= loaded.hourly_from):
+            return dataset, {}
+        if not hourly:
+            return None
+        # hourly attempts of older days: their files (totals are summed from them by the query)
+        files = self._paths(loaded.manifest, "gen_hourly", first, last)
+        return ("read_parquet($files)", {"files": files}) if files else None
+
+    def _generations(
+        self, loaded: Loaded, f: Filters, select: str, tail: str = "", totals: bool = False, **extra: Any
+    ) -> list[tuple[Any, ...]]:
+        """Rows of `SELECT {select} ... {tail}` over the attempts rollup in scope `f`; none without data.
+
+        `totals`: the question needs only attempts and successes over time, so without filters it
+        reads the per-hour (per-day) totals, a row per hour (day) instead of one per dimension.
+        """
         first, last = f.days
         filters, params = filter_sql(f)
         params = {**params, **extra}
+        suffix = "_totals" if totals and not filters else ""
         if f.hourly:
-            source, where = self._source(manifest, hourly, first, last), "hour >= $start AND hour < $end"
+            source, where = self._source(loaded, "gen_hourly" + suffix, first, last), "hour >= $start AND hour < $end"
             params |= {"start": f.start, "end": f.end}
         else:
-            source, where = self._source(manifest, daily, first, last), "day BETWEEN $first AND $last"
+            source, where = self._source(loaded, "gen_daily" + suffix, first, last), "day BETWEEN $first AND $last"
             params |= {"first": first, "last": last}
         if source is None:
             return []
         table, source_params = source
-        return self._rows(f"SELECT {select} FROM {table} WHERE {where}{filters} {tail}", {**params, **source_params})
+        return self._rows(loaded, f"SELECT {select} FROM {table} WHERE {where}{filters} {tail}", {**params, **source_params})
 
-    def _generations(self, manifest: Manifest, f: Filters, select: str, tail: str = "", **extra: Any) -> list[dict[str, Any]]:
-        """Rows of `SELECT {select} ... {tail}` over the attempts rollup in scope `f`; none without data."""
-        return self._scoped(manifest, f, "gen_hourly", "gen_daily", select, tail, **extra)
+    def _unique_users(self, loaded: Loaded, f: Filters) -> int:
+        """The distinct users with a generation in `f`'s range and filters (exact, any range)."""
+        unit = "hour" if f.hourly else "day"
+        filters, params = filter_sql(f)
+        name = f"user_{unit}s" if filters else f"user_{unit}s_any"
+        snapshot = loaded.manifest.days(name)
+        masks = activity.range_masks(activity.SNAPSHOTS[name], max(snapshot), f.start, f.end) if snapshot else None
+        if masks is not None:
+            condition, mask_params = activity.mask_condition(masks)
+            if not filters:
+                sql = f"SELECT count(*) FROM {name} WHERE {condition}"
+            else:  # the per-filter bitmaps, read from their file (sorted by template, channel, bot)
+                sql = f"SELECT count(DISTINCT user_ref) FROM read_parquet($files) WHERE {condition}{filters}"
+                params["files"] = self._paths(loaded.manifest, name, date.min, date.max)
+            return int(self._rows(loaded, sql, {**params, **mask_params})[0][0])
+        # Older than the bitmaps (or published before them): the per-day user sets of the range.
+        first, last = f.days
+        source = "users_hourly" if f.hourly else "users_daily"
+        files = self._paths(loaded.manifest, source, first, last)
+        if not files:
+            return 0
+        where = "hour >= $start AND hour < $end" if f.hourly else "day BETWEEN $first AND $last"
+        params |= {"start": f.start, "end": f.end} if f.hourly else {"first": first, "last": last}
+        sql = f"SELECT count(DISTINCT user_ref) FROM read_parquet($files) WHERE {where}{filters}"
+        return int(self._rows(loaded, sql, {**params, "files": files})[0][0])
 
     # --- the views --------------------------------------------------------------------------
 
@@ -199,83 +210,68 @@ class AnalyticsQueries:
         """Generations, successes, success rate and unique users, now and in the previous period."""
         return self._cached("kpis", (f,), lambda m: {"current": self._kpis(m, f), "previous": self._kpis(m, f.previous())})
 
-    def _kpis(self, manifest: Manifest, f: Filters) -> dict[str, Any]:
-        totals = self._generations(manifest, f, "coalesce(sum(attempts), 0) AS a, coalesce(sum(successes), 0) AS s")
-        attempts, successes = (int(totals[0]["a"]), int(totals[0]["s"])) if totals else (0, 0)
-        unfiltered = f.bot is None and f.channel is None and f.template is None
-        daily_users = "users_any" if unfiltered else "users_daily"
-        distinct = self._scoped(manifest, f, "users_hourly", daily_users, "count(DISTINCT user_ref) AS n")
-        users = int(distinct[0]["n"]) if distinct else 0
+    def _kpis(self, loaded: Loaded, f: Filters) -> dict[str, Any]:
+        totals = self._generations(loaded, f, "coalesce(sum(attempts), 0), coalesce(sum(successes), 0)", totals=True)
+        attempts, successes = (int(totals[0][0]), int(totals[0][1])) if totals else (0, 0)
         return {
             "generations": attempts,
             "successes": successes,
             "success_rate": successes / attempts if attempts else None,
-            "unique_users": users,
+            "unique_users": self._unique_users(loaded, f) if attempts else 0,
         }
 
     def series(self, f: Filters) -> dict[str, Any]:
         """Generations and successes per hour (≤ 48 h), day (≤ 180 days) or week, gaps as zeros."""
         return self._cached("series", (f,), lambda m: self._series(m, f))
 
-    def _series(self, manifest: Manifest, f: Filters) -> dict[str, Any]:
+    def _series(self, loaded: Loaded, f: Filters) -> dict[str, Any]:
         bucket = f.bucket
-        column = "hour" if f.hourly else "day"
-        rows = self._generations(
-            manifest, f, f"date_trunc('{bucket}', {column}) AS t, sum(attempts) AS attempts, sum(successes) AS successes", "GROUP BY 1"
-        )
-        found = {utc(r["t"]): {"attempts": int(r["attempts"]), "successes": int(r["successes"])} for r in rows}
-        points = []
-        for t in buckets(f, bucket):
-            values = found.get(t, {"attempts": 0, "successes": 0})
-            points.append({"t": t.isoformat(), **values})
-        return {"bucket": bucket, "points": points}
+        # hours and days are stored truncated already; only weeks are computed (on dates, no time zone)
+        column = "hour" if f.hourly else "day" if bucket == "day" else "date_trunc('week', day)"
+        rows = self._generations(loaded, f, f"{column}, sum(attempts), sum(successes)", "GROUP BY 1", totals=True)
+        found = {utc(t): {"attempts": int(a), "successes": int(s)} for t, a, s in rows}
+        zero = {"attempts": 0, "successes": 0}
+        return {"bucket": bucket, "points": [{"t": t.isoformat(), **found.get(t, zero)} for t in buckets(f, bucket)]}
 
     def templates(self, f: Filters, limit: int = 50) -> list[dict[str, Any]]:
         """The most generated templates with their success rates, most generations first."""
-        return self._cached("templates", (f, limit), lambda m: self._grouped(m, f, "template", limit))
+        return self._cached("templates", (f, limit), lambda m: self._templates(m, f, limit))
+
+    def _templates(self, loaded: Loaded, f: Filters, limit: int) -> list[dict[str, Any]]:
+        rows = self._generations(
+            loaded, f, "template, sum(attempts) AS attempts, sum(successes)", "GROUP BY 1 ORDER BY attempts DESC, template LIMIT $limit",
+            limit=limit,
+        )
+        return [
+            {"name": name, "attempts": int(a), "successes": int(s), "success_rate": int(s) / int(a) if a else None}
+            for name, a, s in rows
+        ]
 
     def failures(self, f: Filters) -> list[dict[str, Any]]:
         """Failed generations by reason (the error's kind), most frequent first."""
         return self._cached("failures", (f,), lambda m: self._failures(m, f))
 
-    def _grouped(self, manifest: Manifest, f: Filters, column: str, limit: int) -> list[dict[str, Any]]:
+    def _failures(self, loaded: Loaded, f: Filters) -> list[dict[str, Any]]:
         rows = self._generations(
-            manifest,
-            f,
-            f"{column} AS name, sum(attempts) AS attempts, sum(successes) AS successes",
-            "GROUP BY 1 ORDER BY attempts DESC, name LIMIT $limit",
-            limit=limit,
+            loaded, f, "reason, sum(attempts) AS failures", "AND reason IS NOT NULL GROUP BY 1 ORDER BY failures DESC, reason"
         )
-        return [
-            {
-                "name": r["name"],
-                "attempts": int(r["attempts"]),
-                "successes": int(r["successes"]),
-                "success_rate": int(r["successes"]) / int(r["attempts"]) if r["attempts"] else None,
-            }
-            for r in rows
-        ]
-
-    def _failures(self, manifest: Manifest, f: Filters) -> list[dict[str, Any]]:
-        rows = self._generations(
-            manifest, f, "reason, sum(attempts) AS failures", "AND reason IS NOT NULL GROUP BY 1 ORDER BY failures DESC, reason"
-        )
-        return [{"reason": r["reason"], "failures": int(r["failures"])} for r in rows]
+        return [{"reason": reason, "failures": int(n)} for reason, n in rows]
 
     def options(self, f: Filters) -> dict[str, list[str]]:
         """The bots, channels and templates seen in the range, for the filter menus."""
         return self._cached("options", (f.start, f.end), lambda m: self._options(m, f))
 
-    def _options(self, manifest: Manifest, f: Filters) -> dict[str, list[str]]:
+    def _options(self, loaded: Loaded, f: Filters) -> dict[str, list[str]]:
         first, last = f.days
-        if self._source(manifest, "gen_daily", first, last) is None:
+        if "gen_daily" not in loaded.tables:
             return {"bots": [], "channels": [], "templates": []}
-        rows = self._rows(
-            "SELECT list(DISTINCT bot ORDER BY bot) AS bots, list(DISTINCT channel ORDER BY channel) AS channels, "
-            "list(DISTINCT template ORDER BY template) AS templates FROM gen_daily WHERE day BETWEEN $first AND $last",
+        bots, channels, templates = self._rows(
+            loaded,
+            "SELECT list(DISTINCT bot ORDER BY bot), list(DISTINCT channel ORDER BY channel), "
+            "list(DISTINCT template ORDER BY template) FROM gen_daily WHERE day BETWEEN $first AND $last",
             {"first": first, "last": last},
         )[0]
-        return {k: [v for v in (rows[k] or []) if v] for k in ("bots", "channels", "templates")}
+        return {k: [v for v in (values or []) if v] for k, values in (("bots", bots), ("channels", channels), ("templates", templates))}
 
     def coupons(self, f: Filters, search: str = "", page: int = 1, page_size: int = 25) -> dict[str, Any]:
         """Coupon codes containing `search` (any case, taken literally) used in the range's days.
@@ -288,30 +284,30 @@ class AnalyticsQueries:
             raise InvalidInput(f"page must be 1 or more and page_size 1 to {PAGE_SIZE_MAX}")
         return self._cached("coupons", (f.days, search.lower(), page, page_size), lambda m: self._coupons(m, f, search, page, page_size))
 
-    def _coupons(self, manifest: Manifest, f: Filters, search: str, page: int, page_size: int) -> dict[str, Any]:
+    def _coupons(self, loaded: Loaded, f: Filters, search: str, page: int, page_size: int) -> dict[str, Any]:
         first, last = f.days
         answer: dict[str, Any] = {"page": page, "page_size": page_size, "total": 0, "coupons": []}
-        if self._source(manifest, "coupons_daily", first, last) is None:
+        if "coupons_daily" not in loaded.tables:
             return answer
-        where = "WHERE day BETWEEN $first AND $last AND contains(code_lower, $search)"
+        # The 20 000-odd codes are searched first; the per-day rows are then matched by number.
+        used = (
+            "SELECT code_id, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used "
+            "FROM coupons_daily WHERE day BETWEEN $first AND $last "
+            "AND code_id IN (SELECT code_id FROM coupon_codes WHERE contains(code_lower, $search)) GROUP BY code_id"
+        )
         params: dict[str, Any] = {"first": first, "last": last, "search": search.lower()}
         rows = self._rows(
-            "SELECT code, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used, "
-            f"count(*) OVER () AS total FROM coupons_daily {where} "
-            "GROUP BY code ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
+            loaded,
+            f"SELECT code, attempts, successes, last_used, count(*) OVER () FROM ({used}) JOIN coupon_codes USING (code_id) "
+            "ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
             {**params, "limit": page_size, "offset": (page - 1) * page_size},
         )
         if rows:
-            answer["total"] = int(rows[0]["total"])
+            answer["total"] = int(rows[0][4])
         else:  # a page past the end has no row to carry the count
-            answer["total"] = int(self._rows(f"SELECT count(DISTINCT code) AS n FROM coupons_daily {where}", params)[0]["n"])
+            answer["total"] = int(self._rows(loaded, f"SELECT count(*) FROM ({used})", params)[0][0])
         answer["coupons"] = [
-            {
-                "code": r["code"],
-                "attempts": int(r["attempts"]),
-                "successes": int(r["successes"]),
-                "last_used": utc(r["last_used"]).isoformat() if r["last_used"] else None,
-            }
-            for r in rows
+            {"code": code, "attempts": int(a), "successes": int(s), "last_used": utc(last_used).isoformat() if last_used else None}
+            for code, a, s, last_used, _ in rows
         ]
         return answer

@@ -47,8 +47,8 @@ def export_table_day(
 
 @task(name="publish-analytics", **RETRY_DEPENDENCY_ERRORS)
 def publish_export(runtime: Runtime, exports: list[DayExport], tables: list[str]) -> Manifest:
-    """The manifest after swapping in the run's days."""
-    return publish(runtime.store, exports, tables)
+    """The manifest after swapping in the run's days (and the unique-users bitmaps rebuilt)."""
+    return publish(runtime.store, exports, tables, cache_dir=runtime.settings.data_dir / "analytics-cache")
 
 
 @task(name="remove-analytics-orphans", **RETRY_DEPENDENCY_ERRORS)

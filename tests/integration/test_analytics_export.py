@@ -117,6 +117,7 @@ def test_a_crash_mid_export_leaves_the_previous_data_readable(runtime) -> None:
     assert runtime.store.get(MANIFEST_KEY) == before
     assert queries.kpis(f)["current"]["generations"] == 3
     export_recent(runtime.engine, runtime.store)
+    queries.wait_for_load()  # a new export is loaded in the background; the previous one answers meanwhile
     assert queries.kpis(f)["current"]["generations"] == 8
 
 
