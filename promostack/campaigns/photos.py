@@ -21,6 +21,7 @@ from PIL import Image, ImageCms
 
 from promostack.campaigns.schema import SHAPES, Placement, Shape
 from promostack.errors import InvalidInput
+from promostack.render.images import image_kind
 
 DEFAULT_MAX_PHOTO_BYTES = 20_000_000
 DEFAULT_MAX_PHOTO_PIXELS = 50_000_000
@@ -64,19 +65,6 @@ class PhotoLimits:
     max_pixels: int = DEFAULT_MAX_PHOTO_PIXELS
 
 
-def photo_kind(data: bytes) -> str | None:
-    """"jpeg", "png", "webp" or "heic" by the file's magic bytes; None for anything else."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"):
-        return "heic"
-    return None
-
-
 def make_frame(
     data: bytes, overlay: Image.Image, shape: Shape, placement: Placement, limits: PhotoLimits = PhotoLimits()
 ) -> bytes:
@@ -114,7 +102,7 @@ def _load_for(data: bytes, size: tuple[int, int], placement: Placement, limits: 
         raise BadPhoto("the file is empty: choose a photo")
     if len(data) > limits.max_bytes:
         raise BadPhoto(f"the photo is {len(data) / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB")
-    kind = photo_kind(data)
+    kind = image_kind(data)
     if kind is None:
         raise BadPhoto("the file is not a photo: use a JPEG, PNG, WebP or HEIC image")
     image = _open_heic(data, limits) if kind == "heic" else _open(data, kind, limits)
@@ -236,7 +224,7 @@ def check_overlay(data: bytes, shape: Shape, max_bytes: int = 10_000_000) -> Ima
         raise BadOverlay("the file is empty: choose a PNG")
     if len(data) > max_bytes:
         raise BadOverlay(f"the overlay is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
-    if photo_kind(data) != "png":
+    if image_kind(data) != "png":
         raise BadOverlay("the overlay must be a PNG with transparency (this file is not a PNG)")
     try:
         with warnings.catch_warnings():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Literal
+
 from PIL import Image, ImageOps
 
 from promostack.render.errors import BadImage
@@ -17,6 +19,22 @@ EXIF_ORIENTATION = 0x0112
 # DecompressionBombError above twice it; open_image turns both into BadImage, so a `max_pixels`
 # above this limit has no effect.
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def image_kind(data: bytes) -> Literal["jpeg", "png", "webp", "heic"] | None:
+    """"jpeg", "png", "webp" or "heic" by the file's magic bytes (never its name); None otherwise."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "heic"
+    return None
+
 
 def open_image(
     data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS

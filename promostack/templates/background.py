@@ -25,7 +25,7 @@ from PIL import Image, ImageOps
 from pydantic import BaseModel, computed_field
 
 from promostack.render.errors import BadImage
-from promostack.render.images import DEFAULT_MAX_BYTES, open_image
+from promostack.render.images import DEFAULT_MAX_BYTES, image_kind, open_image
 from promostack.templates.schema import MAX_TEMPLATE_SIDE, Box, TemplateMeta, TextArea
 
 MAX_BACKGROUND_BYTES = DEFAULT_MAX_BYTES
@@ -38,16 +38,31 @@ AreaFit = Literal["unchanged", "scaled", "kept"]
 LOGO_AREA = "logo_area"  # how the logo area is named in `needs_review`
 
 
-class NotAnImage(BadImage):
-    """The upload is not a PNG, JPEG or WebP file."""
+class BadBackground(BadImage):
+    """An upload that cannot be a background: corrupt, or too big to decode safely (422).
+
+    Its field is the upload's (`image`), so the dashboard and the API point at the file."""
+
+    field = "image"
 
 
-class ImageTooLarge(BadImage):
-    """The upload has more bytes than a background may have."""
+class NotAnImage(BadBackground):
+    """The upload is not a PNG, JPEG or WebP file (415)."""
+
+    status = 415
 
 
-class BackgroundTooBig(BadImage):
-    """The image is wider or taller than a template may be."""
+class ImageTooLarge(BadBackground):
+    """The upload has more bytes than a background may have (413)."""
+
+    status = 413
+
+
+class BackgroundTooBig(BadBackground):
+    """The image is wider or taller than a template may be (422)."""
+
+
+_SUFFIXES: dict[str, Literal[".png", ".jpg", ".webp"]] = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
 
 @dataclass(frozen=True)
@@ -58,17 +73,6 @@ class Background:
     suffix: Literal[".png", ".jpg", ".webp"]
     width: int
     height: int
-
-
-def image_suffix(data: bytes) -> Literal[".png", ".jpg", ".webp"] | None:
-    """The file suffix of a PNG, JPEG or WebP by its magic bytes; None for anything else."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ".png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return ".jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return None
 
 
 # What a photo may carry that the public must never be served: EXIF (GPS, camera, owner), comments,
@@ -101,13 +105,16 @@ def without_metadata(data: bytes, picture: Image.Image, suffix: str) -> tuple[by
 
 def read_background(data: bytes) -> Background:
     """The checked upload, with its metadata removed (what is stored and served is `.data`); else
-    `ImageTooLarge`, `NotAnImage`, `BackgroundTooBig` or `BadImage`."""
+    `ImageTooLarge`, `NotAnImage`, `BackgroundTooBig` or (corrupt, a bomb) `BadBackground`."""
     if len(data) > MAX_BACKGROUND_BYTES:
         raise ImageTooLarge(f"the image is too large: the limit is {MAX_BACKGROUND_BYTES / 1e6:.0f} MB")
-    suffix = image_suffix(data)
+    suffix = _SUFFIXES.get(image_kind(data) or "")
     if suffix is None:
         raise NotAnImage("the file is not a PNG, JPEG or WebP image")
-    picture = open_image(data, max_bytes=MAX_BACKGROUND_BYTES, max_pixels=MAX_BACKGROUND_PIXELS)
+    try:
+        picture = open_image(data, max_bytes=MAX_BACKGROUND_BYTES, max_pixels=MAX_BACKGROUND_PIXELS)
+    except BadImage as exc:
+        raise BadBackground(str(exc)) from None
     data, picture = without_metadata(data, picture, suffix)
     width, height = picture.size
     if width > MAX_TEMPLATE_SIDE or height > MAX_TEMPLATE_SIDE:
