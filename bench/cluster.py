@@ -3,19 +3,24 @@
 Builds: Postgres (fresh app and Prefect databases on 127.0.0.1:5432) + Redis (127.0.0.1:6379,
 one database number for Prefect's messaging), 2 Prefect API replicas (`--no-services`, started one
 at a time), 1 `prefect server services start`, `python -m deployments.setup` (pool, queues,
-limits, the zombie and re-run automations), 3 process workers (spread over the replicas, flow
-heartbeats every 30 s) and 2 web processes (`python -m deployments.web`). Then:
+limits, the zombie and re-run automations), 3 workers started as production starts them
+(`python -m deployments.worker`: spread over the replicas, flow heartbeats every 30 s, `--limit`
+and render threads from the CPUs the worker may use), each pinned with `taskset` to one CPU of
+this machine, round-robin (a worker is a machine: here, a one-core one), and 2 web processes
+(`python -m deployments.web`). Then:
 
 1. a bulk render of `--codes` codes (fanned out into `bulk-render-part` child runs) on 3 workers;
 2. `--runs` runs of the `cluster-probe` test deployment (bench/cluster_probe.py: waits, then
    marks its key done — or duplicate), and `kill -9` of one worker's whole process group (the
    worker and the flow runs it started: a machine dying) while it runs some of them;
-3. the same size of bulk render (other codes) on 1 worker — the baseline of `bulk_scale`.
+3. the same size of bulk render (other codes) on 1 fresh worker pinned to one CPU — the baseline
+   of `bulk_scale`: one machine of the same size as each of the three.
 
 Prints `runs_submitted`, `completed` (probe runs Completed at the end), `duplicates` (keys
 completed twice), `lost` (keys never completed), `crashed_detected_s` (kill → the last of the
 killed worker's runs marked Crashed, from the runs' state history) and `bulk_scale` (codes per
-second on 3 workers over 1 worker) with the CPU count.
+second on 3 workers over 1 worker) with the CPU count and each worker's CPUs and limit. Three
+one-core workers on two cores can make at most 2x one of them.
 
 Run: `.venv/bin/python bench/cluster.py [--runs 60] [--codes 5000] [--part-size 1000]`;
 `--smoke` is the CI size (4 runs, 0 codes: no bulk phases).
@@ -75,7 +80,8 @@ def timed_bulk(csv_text: str, job_id: str, part_size: int) -> float:
     started = time.monotonic()
     run = run_deployment(
         "bulk-render/bulk-render",
-        parameters={"template_slug": "welcome-offer", "csv_text": csv_text, "job_id": job_id, "workers": 2,
+        # No `workers`: each part renders in one thread per CPU of the worker that runs it.
+        parameters={"template_slug": "welcome-offer", "csv_text": csv_text, "job_id": job_id,
                     "fmt": "jpeg", "split_above": part_size, "part_size": part_size},
         timeout=0,
     )
@@ -157,6 +163,14 @@ def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float |
     }
 
 
+def affinity_of(cluster: Cluster) -> str:
+    """The CPUs each worker was pinned to, and the `--limit` that gave it (deployments/worker.py)."""
+    from deployments.worker import worker_limit
+
+    return ", ".join(f"{name} cpu {','.join(map(str, sorted(cpus)))} limit {worker_limit(len(cpus))}"
+                     for name, cpus in cluster.affinity.items())
+
+
 def _exit_once(*_: object) -> None:
     # `timeout` and a supervisor may both signal: the clean-up must not be interrupted by the second.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -192,14 +206,17 @@ def main() -> None:
             rate3 = args.codes / timed_bulk(first, "bench-three", args.part_size)
         figures = probe_runs(cluster, args.runs, args.probe_seconds)
         if args.codes:
-            for name in [n for n in cluster.processes if n.startswith("worker-")][1:]:
-                cluster.kill_group(name, signal.SIGTERM)  # one worker left for the baseline
+            # The baseline: one worker on one CPU, as a one-core machine would run it.
+            for name in [n for n in cluster.processes if n.startswith("worker-")]:
+                cluster.kill_group(name, signal.SIGTERM)
+            cluster.start_worker("worker-solo", {cluster.cpus[0]}, 0)
+            cluster.wait_worker_online("worker-solo")
             rate1 = args.codes / timed_bulk(second, "bench-one", args.part_size)
         for name, value in figures.items():
             print(f"{name}: {value:.1f}" if isinstance(value, float) else f"{name}: {value}")
         if rate3 and rate1:
-            print(f"bulk_scale: {rate3 / rate1:.2f} (cpus: {os.cpu_count()}; {rate3:.1f} codes/s on 3 workers, "
-                  f"{rate1:.1f} on 1)")
+            print(f"bulk_scale: {rate3 / rate1:.2f} (cpus: {os.cpu_count()}; affinity: {affinity_of(cluster)}; "
+                  f"{rate3:.1f} codes/s on 3 workers, {rate1:.1f} on 1)")
         else:
             print("bulk_scale: not measured (--codes 0)")
         print(

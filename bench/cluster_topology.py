@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 PG = "postgres@127.0.0.1:5432"
-REDIS_DB = 11
+# Prefect's messaging streams have fixed names: two benches on one Redis database (CI and a
+# developer, two engineers) read each other's events and flush each other's streams, and both
+# hang. Each run claims an empty database of these with an owner key, and empties it at the end.
+REDIS_DBS = range(1, 16)
+REDIS_OWNER = "promostack-bench:owner"
 POOL = "promostack-process"
 
 from tests.fakes.ports import free_port  # noqa: E402
@@ -37,6 +41,10 @@ class Cluster:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         (home / "logs").mkdir(parents=True)
         self.api_urls: list[str] = []
+        self.redis_db: int | None = None
+        # Workers are pinned round-robin to the CPUs this bench may use: each its own share.
+        self.cpus = sorted(os.sched_getaffinity(0))
+        self.affinity: dict[str, set[int]] = {}
 
     # --- environments --------------------------------------------------------------------------
 
@@ -63,9 +71,9 @@ class Cluster:
             PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE="prefect_redis.lease_storage",
             PREFECT_REDIS_MESSAGING_HOST="127.0.0.1",
             PREFECT_REDIS_MESSAGING_PORT="6379",
-            PREFECT_REDIS_MESSAGING_DB=str(REDIS_DB),
+            PREFECT_REDIS_MESSAGING_DB=str(self.redis_db),
             PREFECT_SERVER_DOCKET_NAME=f"bench-{self.tag}",
-            PREFECT_SERVER_DOCKET_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+            PREFECT_SERVER_DOCKET_URL=f"redis://127.0.0.1:6379/{self.redis_db}",
         )
         return env
 
@@ -127,9 +135,7 @@ class Cluster:
             conn.execute(text(f'CREATE DATABASE "{self.app_db}"'))
             conn.execute(text(f'CREATE DATABASE "{self.prefect_db}"'))
         admin.dispose()
-        import redis
-
-        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
+        self.redis_db = claim_redis_db(self.tag)
 
     def drop_databases(self) -> None:
         admin = create_engine(f"postgresql+psycopg2://{PG}/postgres", isolation_level="AUTOCOMMIT")
@@ -137,6 +143,12 @@ class Cluster:
             for name in (self.app_db, self.prefect_db):
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        if self.redis_db is not None:
+            import redis
+
+            db = redis.Redis(host="127.0.0.1", port=6379, db=self.redis_db)
+            if db.get(REDIS_OWNER) == self.tag.encode():
+                db.flushdb()
 
     def start(self, workers: int = 3, webs: int = 2) -> None:
         self.create_databases()
@@ -155,17 +167,41 @@ class Cluster:
         self.run("setup", [str(BIN / "python"), "-m", "deployments.setup"], self.worker_env(0))
         asyncio.run(register_deployments())
         for i in range(workers):
-            self.spawn(f"worker-{i + 1}", [str(BIN / "prefect"), "worker", "start", "--pool", POOL,
-                                            "--name", f"bench-worker-{i + 1}", "--limit", "4"], self.worker_env(i))
+            self.start_worker(f"worker-{i + 1}", {self.cpus[i % len(self.cpus)]}, i)
         for i in range(webs):
             port = free_port()
             env = {**self.worker_env(i), "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port), "LOG_LEVEL": "WARNING"}
             self.spawn(f"web-{i + 1}", [str(BIN / "python"), "-m", "deployments.web"], env)
             self.wait_http(f"http://127.0.0.1:{port}/readyz", f"web-{i + 1}")
+        for i in range(workers):
+            self.wait_worker_online(f"worker-{i + 1}")
+
+    def start_worker(self, name: str, cpus: set[int], i: int) -> None:
+        """A worker as production starts one (`python -m deployments.worker`: its `--limit` and its
+        parts' render threads follow the CPUs it may use), pinned to `cpus` the way a machine of
+        that many cores would have them."""
+        self.affinity[name] = cpus
+        self.spawn(name, ["taskset", "-c", ",".join(map(str, sorted(cpus))), str(BIN / "python"),
+                          "-m", "deployments.worker", "--name", f"bench-{name}"], self.worker_env(i))
+
+    def wait_worker_online(self, name: str, timeout_s: float = 120) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.objects import WorkerStatus
+
+        deadline = time.monotonic() + timeout_s
+        with get_client(sync_client=True) as client:
+            while time.monotonic() < deadline:
+                if any(w.name == f"bench-{name}" and w.status == WorkerStatus.ONLINE
+                       for w in client.read_workers_for_work_pool(POOL)):
+                    return
+                if self.processes[name].poll() is not None:
+                    raise SystemExit(f"{name} exited while starting; see its log under {self.home / 'logs'}")
+                time.sleep(0.5)
+        raise SystemExit(f"{name} was not online in the pool within {timeout_s:.0f} s")
 
     def worker_env(self, i: int) -> dict[str, str]:
         env = self.app_env()
-        env.update(PREFECT_API_URL=self.api_urls[i % len(self.api_urls)], PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30")
+        env.update(PREFECT_API_URL=self.api_urls[i % len(self.api_urls)])
         return env
 
     def stop(self) -> None:
@@ -193,6 +229,18 @@ async def register_deployments() -> None:
             name=name, tags=tags, work_queue_name=queue, job_variables={"working_dir": str(ROOT)}
         )
         await deployment.aapply(work_pool_name=POOL)
+
+
+def claim_redis_db(tag: str) -> int:
+    """The number of an empty Redis database, now marked as this run's (for 2 h at most)."""
+    import redis
+
+    for number in REDIS_DBS:
+        db = redis.Redis(host="127.0.0.1", port=6379, db=number)
+        if db.dbsize() == 0 and db.set(REDIS_OWNER, tag, nx=True, ex=7200):
+            return number
+    raise SystemExit(f"no empty Redis database among {REDIS_DBS.start}-{REDIS_DBS.stop - 1} on 127.0.0.1:6379 "
+                     "(a bench killed with SIGKILL leaves its own: `redis-cli -n <db> flushdb`)")
 
 
 def pid_of(infrastructure_pid: str | None) -> int | None:

@@ -11,6 +11,9 @@ child run per slice, not a task run per code. A child's id is keyed on this run 
 a re-scheduled parent (after a crash) finds the children it already started. Rows that cannot be
 rendered are listed in a table artifact and in the zip's `problems.csv`; they never stop the
 batch. Progress is a progress artifact updated as images finish.
+
+`workers` (render threads) defaults to the CPUs of the process that renders: this run's for a
+small job, each child's own for a big one (a child does not run where its parent does).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from prefect.deployments import run_deployment
 from prefect.runtime import flow_run
 from pydantic import BaseModel
 
+from flows.bulk_render_part import render_threads
 from promostack.bulk import BulkJob, BulkOutcome, rows_of
 from promostack.errors import DependencyError
 from promostack.render.encode import ImageFormat
@@ -60,7 +64,7 @@ def bulk_render(
     csv_key: str | None = None,
     csv_text: str | None = None,
     job_id: str | None = None,
-    workers: int = 2,
+    workers: int | None = None,
     fmt: ImageFormat = "png",
     quality: int = 90,
     zip_key: str | None = None,
@@ -76,7 +80,7 @@ def bulk_render(
         outcome = _render_in_child_runs(runtime, job, key_of_codes, slices, workers, fmt, quality)
     else:
         slices = []
-        outcome = render_bulk_images(runtime, job, workers)
+        outcome = render_bulk_images(runtime, job, render_threads(workers))
     key = write_bulk_zip(runtime, job, outcome, zip_key)
     if outcome.problems:
         create_table_artifact(
@@ -106,7 +110,7 @@ def _render_in_child_runs(
     job: BulkJob,
     csv_key: str,
     slices: list[tuple[int, int]],
-    workers: int,
+    workers: int | None,
     fmt: ImageFormat,
     quality: int,
 ) -> BulkOutcome:

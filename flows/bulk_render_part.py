@@ -5,14 +5,47 @@ reads the job's CSV from object storage, renders rows `start:stop` straight into
 storage prefix (skipping images already there, so a re-run resumes), writes each row's
 generation event with the job-derived id (a re-run writes none twice), keeps the slice's refused
 rows in storage for the parent, and returns counts only: no image passes through Prefect.
+
+A part renders in as many threads as the CPUs its process may use (`usable_cpus`): a flow run
+inherits its worker's CPU affinity, and a worker is a machine (`deployments/worker.py` sizes its
+`--limit` from the same count), so a part uses the machine it lands on and no more.
 """
 
-from prefect import flow
+import math
+import os
+from pathlib import Path
+
+from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
+from promostack.bulk import MAX_WORKERS
 from promostack.render.encode import ImageFormat
 from promostack.runtime import current_runtime
 from tasks.render import prepare_bulk_job, render_bulk_slice
+
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The number of CPUs this process may use: its affinity, lowered to its container's CPU quota."""
+    # The affinity, not os.cpu_count(): a process pinned by taskset, a container's cpuset or a
+    # worker started on a share of a box sees the CPUs it can actually use. A quota (cgroup v2
+    # `cpu.max`, how Docker's --cpus and most platforms size a container) leaves the affinity at
+    # the host's count, so it is read too. The same count sizes a worker's `--limit`
+    # (deployments/worker.py).
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota here
+    return max(1, cpus)
+
+
+def render_threads(workers: int | None) -> int:
+    """The render threads of a bulk run: `workers` when given, else one per CPU this process may use."""
+    return workers if workers is not None else min(usable_cpus(), MAX_WORKERS)
 
 
 class PartReport(BaseModel):
@@ -33,14 +66,17 @@ def bulk_render_part(
     job_id: str,
     start: int,
     stop: int,
-    workers: int = 2,
+    workers: int | None = None,
     fmt: ImageFormat = "png",
     quality: int = 90,
 ) -> PartReport:
-    """The counts of rendering rows `start:stop` of the job's CSV."""
+    """The counts of rendering rows `start:stop` of the job's CSV (in `workers` threads; by
+    default one per CPU this run's process may use)."""
     runtime = current_runtime()
     job = prepare_bulk_job(runtime, template_slug, None, csv_key, job_id, fmt, quality)
-    outcome = render_bulk_slice(runtime, job, start, stop, workers)
+    threads = render_threads(workers)
+    get_run_logger().info(f"rows {start}-{stop} of {job.job_id} in {threads} render thread(s)")
+    outcome = render_bulk_slice(runtime, job, start, stop, threads)
     return PartReport(
         job_id=job.job_id,
         start=start,
