@@ -291,15 +291,14 @@ class AnalyticsQueries:
             return answer
         # The 20 000-odd codes are searched first; the per-day rows are then matched by number.
         used = (
-            "SELECT code_id, sum(attempts) AS attempts, sum(successes) AS successes, max(last_used) AS last_used "
-            "FROM coupons_daily WHERE day BETWEEN $first AND $last "
-            "AND code_id IN (SELECT code_id FROM coupon_codes WHERE contains(code_lower, $search)) GROUP BY code_id"
+            "SELECT c.code, sum(d.attempts) AS attempts, sum(d.successes) AS successes, max(d.last_used) AS last_used "
+            "FROM coupons_daily d JOIN (SELECT code_id, code FROM coupon_codes WHERE contains(code_lower, $search)) c "
+            "USING (code_id) WHERE d.day BETWEEN $first AND $last GROUP BY c.code"
         )
         params: dict[str, Any] = {"first": first, "last": last, "search": search.lower()}
         rows = self._rows(
             loaded,
-            f"SELECT code, attempts, successes, last_used, count(*) OVER () FROM ({used}) JOIN coupon_codes USING (code_id) "
-            "ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
+            f"SELECT *, count(*) OVER () FROM ({used}) ORDER BY attempts DESC, code LIMIT $limit OFFSET $offset",
             {**params, "limit": page_size, "offset": (page - 1) * page_size},
         )
         if rows:
