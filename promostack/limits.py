@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promostack.db.engine import session_scope
 from promostack.db.models import RateLimitWindow
 from promostack.errors import DependencyError
+from promostack.redis_link import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,8 @@ class RedisLimiter:
     """Counters in Redis: `INCR` plus an expiry, one round trip per hit."""
 
     def __init__(self, url: str, prefix: str = "promostack:limit:") -> None:
-        import redis  # only processes that are configured for Redis load it
-
-        self.client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.client, self._errors = redis_client(url)
         self.prefix = prefix
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError,)
 
     def hit(self, key: str, limit: Limit) -> Verdict:
         """The verdict on one more hit of `key`; `DependencyError` when Redis fails."""

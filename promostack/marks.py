@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promostack.db.engine import session_scope
 from promostack.db.models import RateLimitWindow
 from promostack.errors import DependencyError
+from promostack.redis_link import redis_client
 
 PREFIX = "mark:"
 # Rate-limit windows are numbered from the epoch; window 0 ended in 1970, so it never collides.
@@ -96,11 +97,8 @@ class RedisMarks:
     """Marks as Redis keys with an expiry."""
 
     def __init__(self, url: str, prefix: str = "promostack:") -> None:
-        import redis  # only processes that are configured for Redis load it
-
-        self.client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.client, self._errors = redis_client(url)
         self.prefix = prefix
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError,)
 
     def claim(self, name: str, ttl_s: int) -> bool:
         """True for the first claim of `name`; `DependencyError` when Redis fails."""
