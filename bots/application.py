@@ -15,9 +15,6 @@ from bots.flood_control import FloodControl
 from bots.registry import BotEntry
 from promostack.runtime import Runtime
 
-# Updates handled at once; a /promo spends most of its time waiting on the render and the Bot API.
-CONCURRENT_UPDATES = 64
-
 
 def build_application(runtime: Runtime, bot: BotEntry, *, polling: bool = False) -> Application:
     """A fresh, not yet initialised Application for `bot` on `runtime`, with its handlers added."""
@@ -31,7 +28,7 @@ def build_application(runtime: Runtime, bot: BotEntry, *, polling: bool = False)
         .base_url(api + "/bot")
         .base_file_url(api + "/file/bot")
         .rate_limiter(FloodControl())
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(settings.telegram_concurrent_updates)
     )
     if not polling:
         builder = builder.updater(None)

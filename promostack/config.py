@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     forex_channel_id: str | None = None
     # A webhook update not started by its process within this long is taken by another one.
     telegram_update_lease_s: int = 30
+    # Updates one bot handles at once per process; a /promo mostly waits on the render and the Bot API.
+    telegram_concurrent_updates: int = Field(default=64, ge=1, le=4096)
 
     # --- coupons -------------------------------------------------------------------------
     coupon_validator: Literal["auto", "local", "funderpro"] = "auto"
