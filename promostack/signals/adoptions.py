@@ -92,11 +92,11 @@ def walk_forward_runs(sessions: sessionmaker[Session], limit: int = 50) -> list[
 
 
 def walk_forward_report(sessions: sessionmaker[Session], run_id: int) -> WalkForwardReport:
-    """The report of run `run_id`; `NotFound` when there is no such run."""
+    """The report of run `run_id`; `NotFound` (field `run_id`) when there is no such run."""
     with sessions() as session:
         row = session.get(WalkForwardRun, run_id)
         if row is None:
-            raise NotFound(f"no walk-forward run {run_id}")
+            raise NotFound(f"no walk-forward run {run_id}", field="run_id")
         return WalkForwardReport.model_validate(row.report)
 
 
@@ -130,19 +130,20 @@ def adopt(
 ) -> Adoption:
     """Make `params` the live parameters of their symbol and interval, and record the change.
 
-    `InvalidInput` when the values do not make a valid strategy; `NotFound` for an unknown run.
+    `InvalidInput` when the values do not make a valid strategy (field `params`) or nobody is
+    named (`adopted_by`); `NotFound` for an unknown run (`run_id`).
     """
     try:
         chosen = StrategyParams.model_validate(params)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"not a valid parameter set: {problems}") from None
+        raise InvalidInput(f"not a valid parameter set: {problems}", field="params") from None
     if not adopted_by.strip():
-        raise InvalidInput("say who adopts the parameter set")
+        raise InvalidInput("say who adopts the parameter set", field="adopted_by")
     previous = live_params(sessions, chosen.symbol, chosen.interval)
     with session_scope(sessions) as session:
         if walk_forward_run_id is not None and session.get(WalkForwardRun, walk_forward_run_id) is None:
-            raise NotFound(f"no walk-forward run {walk_forward_run_id}")
+            raise NotFound(f"no walk-forward run {walk_forward_run_id}", field="run_id")
         row = StrategyAdoption(
             symbol=chosen.symbol,
             interval=chosen.interval,

@@ -47,8 +47,23 @@ class InvalidTemplate(InvalidInput):
     """A meta.json or template image that cannot be accepted; the message names the field."""
 
 
+class TemplateExists(InvalidInput):
+    """A new template's slug is taken: the caller chooses another (409)."""
+
+    kind = "conflict"
+    status = 409
+    field = "slug"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"a template {slug!r} already exists: choose another slug")
+        self.slug = slug
+
+
 class TemplateChanged(InvalidInput):
-    """The template was saved by someone else since the caller read it (its version moved on)."""
+    """The template was saved by someone else since the caller read it (its version moved on; 409)."""
+
+    kind = "conflict"
+    status = 409
 
     def __init__(self, slug: str, expected: int, current: int) -> None:
         super().__init__(
@@ -354,7 +369,7 @@ class TemplateStore:
         try:
             return check_slug(slug)
         except ValueError as exc:
-            raise InvalidTemplate(f"slug {slug!r}: {exc}") from None
+            raise InvalidTemplate(f"slug {slug!r}: {exc}", field="slug") from None
 
     @staticmethod
     def _check_image(meta: TemplateMeta, image: bytes) -> None:

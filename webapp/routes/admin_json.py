@@ -2,8 +2,9 @@
 
 Errors are `{"error": <kind>, "message": <sentence>, "field"?: ..., ...details}` like everywhere
 (`webapp.errors`); a template that fails the schema also lists `"fields": [{"field", "message"}]`,
-naming each field as `text_areas.0.box.w`, so the dashboard can point at what to fix. Routes
-mostly raise and let the app's handlers answer; `error()` is for answers with extra details.
+naming each field as `text_areas.0.box.w` (`template` for the meta as a whole), so the
+dashboard can point at what to fix: `schema_error` is that refusal, for a route to raise. Routes
+raise and let the app's handlers answer; `error()` is for answers with extra details.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse(error_body(kind, message, field, **extra), status_code=status)
 
 
-def schema_error(exc: ValidationError) -> JSONResponse:
-    """422 naming every field the template schema refused."""
+def schema_error(exc: ValidationError) -> WebError:
+    """The 422 to raise for a template the schema refused, naming every field (`fields`)."""
     fields = schema_fields(exc, whole="template")
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return error(422, f"the template is not valid: {summary}", fields=fields)
+    return WebError(422, f"the template is not valid: {summary}", fields=fields)
 
 
 async def json_body(request: Request) -> Any:

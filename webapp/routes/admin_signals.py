@@ -2,18 +2,22 @@
 
 - `GET /admin/api/signals/optimisations` → stored walk-forward runs (newest first), the live
   parameters of XAU/USD 15min and the record of every change to them.
-- `GET /admin/api/signals/optimisations/{id}` → one run's whole report; 404 for an unknown id.
+- `GET /admin/api/signals/optimisations/{id}` → one run's whole report; 404 for an unknown id,
+  422 for one that is not a whole number.
 - `POST /admin/api/signals/optimisations` → 202 with the `optimise-signals` run just started on
   the configured candles (never a path from the browser); 422 when that file is too short for
   one window; 503 when Prefect or the deployment cannot be reached.
 - `GET /admin/api/signals/optimisations/progress/{flow_run_id}` → `{"state", "final", "progress"}`
-  of a started run (progress: percent of windows done, from the flow's progress artifact).
+  of a started run (progress: percent of windows done, from the flow's progress artifact); 404
+  for a run Prefect does not know, 503 when Prefect is not configured or not reachable.
 - `POST /admin/api/signals/adoptions` `{"run_id", "window", "adopted_by", "note"?}` or
   `{"defaults": true, "adopted_by", "note"?}` → 201 with the recorded change; the set becomes
   the live one from the next `generate-signals` run. 422 for an incomplete body, 404 for an
   unknown run or a window that chose nothing.
 
 All need an admin session; the POSTs also the CSRF header (checked before the route runs).
+Routes raise; the app's handlers answer every refusal in its one dialect (`webapp.errors`), with
+the field it is about (`run_id`, `window`, `adopted_by`, `flow_run_id`).
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from promostack.signals.search_space import SearchSpace
 from promostack.signals.walk_forward import WalkForwardConfig, plan_walk_forward
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.prefect_runs import READ_TIMEOUT_S, api_url, start_run
-from webapp.routes.admin_json import error, json_body
+from webapp.prefect_runs import READ_TIMEOUT_S, PrefectUnavailable, api_url, start_run
+from webapp.routes.admin_json import json_body
 
 DEPLOYMENT = "optimise-signals/optimise-signals"
 SYMBOL, INTERVAL = "XAU/USD", "15min"
@@ -83,11 +87,8 @@ async def list_optimisations(request: Request) -> Response:
 @admin_api
 async def get_optimisation(request: Request) -> Response:
     """One run's whole report."""
-    try:
-        run_id = _int(request.path_params["run_id"], "run_id")
-        report = await run_in_threadpool(adoptions.walk_forward_report, runtime(request).sessions, run_id)
-    except (InvalidInput, NotFound) as exc:
-        return _refusal(exc)
+    run_id = _int(request.path_params["run_id"], "run_id")
+    report = await run_in_threadpool(adoptions.walk_forward_report, runtime(request).sessions, run_id)
     return JSONResponse({"id": run_id, "report": report.model_dump(mode="json")})
 
 
@@ -101,15 +102,15 @@ async def start_optimisation(request: Request) -> Response:
     rt = runtime(request)
 
     def check_history() -> None:
-        candles = read_candles_csv(replay_csv(rt.settings))
-        plan_walk_forward(
-            candles, adoptions.live_params(rt.sessions, SYMBOL, INTERVAL), SearchSpace(), WalkForwardConfig()
-        )
+        try:
+            candles = read_candles_csv(replay_csv(rt.settings))
+            live = adoptions.live_params(rt.sessions, SYMBOL, INTERVAL)
+            plan_walk_forward(candles, live, SearchSpace(), WalkForwardConfig())
+        except InvalidInput as exc:
+            # The history is configured, not sent: say which setting gives a longer one.
+            raise InvalidInput(f"{exc}: set MARKET_REPLAY_CSV to a longer history of candles") from None
 
-    try:
-        await run_in_threadpool(check_history)
-    except InvalidInput as exc:
-        return error(422, f"{exc}: set MARKET_REPLAY_CSV to a longer history of candles")
+    await run_in_threadpool(check_history)
     started = await start_run(DEPLOYMENT, runtime(request).settings.prefect_ui_url)
     return JSONResponse(started.as_json(), status_code=202)
 
@@ -120,9 +121,11 @@ async def optimisation_progress(request: Request) -> Response:
     try:
         flow_run_id = UUID(request.path_params["flow_run_id"])
     except ValueError:
-        return error(422, "flow_run_id: not a flow run id", field="flow_run_id")
+        raise InvalidInput("flow_run_id: not a flow run id", field="flow_run_id") from None
     if not api_url():
-        return error(503, "this web app has no Prefect API to follow runs on: set PREFECT_API_URL")
+        raise PrefectUnavailable(
+            "this web app has no Prefect API to follow runs on: set PREFECT_API_URL", configured=False
+        )
 
     async def read() -> dict[str, Any]:
         async with get_client() as client:
@@ -140,14 +143,16 @@ async def optimisation_progress(request: Request) -> Response:
             "progress": float(found[0].data) if found else None,  # type: ignore[arg-type]
         }
 
+    # Prefect's client errors, translated once into ours.
     try:
-        return JSONResponse(await asyncio.wait_for(read(), timeout=READ_TIMEOUT_S))
+        progress = await asyncio.wait_for(read(), timeout=READ_TIMEOUT_S)
     except ObjectNotFound:
-        return error(404, f"no flow run {flow_run_id}")
+        raise NotFound(f"no flow run {flow_run_id}", field="flow_run_id") from None
     except (httpx.HTTPError, OSError, PrefectHTTPStatusError, TimeoutError) as exc:
-        return error(
-            503, f"Prefect is not reachable, so the run cannot be followed ({exc.__class__.__name__})"
-        )
+        raise PrefectUnavailable(
+            f"Prefect is not reachable, so the run cannot be followed ({exc.__class__.__name__})"
+        ) from exc
+    return JSONResponse(progress)
 
 
 @admin_api
@@ -155,11 +160,11 @@ async def adopt(request: Request) -> Response:
     """201 with the recorded change of the live parameters."""
     body = await json_body(request)
     if not isinstance(body, dict):
-        return error(422, "the body must be a JSON object")
+        raise InvalidInput("the body must be a JSON object")
     sessions = runtime(request).sessions
     adopted_by = str(body.get("adopted_by") or "").strip()
     if not adopted_by:
-        return error(422, "adopted_by: say who adopts the parameter set", field="adopted_by")
+        raise InvalidInput("adopted_by: say who adopts the parameter set", field="adopted_by")
     note = str(body.get("note") or "")
 
     def record() -> adoptions.Adoption:
@@ -172,26 +177,19 @@ async def adopt(request: Request) -> Response:
         report = adoptions.walk_forward_report(sessions, run_id)
         chosen = next((w.params for w in report.windows if w.index == window), None)
         if chosen is None:
-            raise NotFound(f"window {window} of run {run_id} chose no parameter set")
+            raise NotFound(f"window {window} of run {run_id} chose no parameter set", field="window")
         return adoptions.adopt(sessions, chosen.model_dump(), adopted_by, note, run_id, window)
 
-    try:
-        change = await run_in_threadpool(record)
-    except (InvalidInput, NotFound) as exc:
-        return _refusal(exc)
+    change = await run_in_threadpool(record)
     return JSONResponse(_adoption_json(change), status_code=201)
 
 
-def _refusal(exc: InvalidInput | NotFound) -> Response:
-    """422 or 404 saying why, in the admin API's error dialect."""
-    return error(404 if isinstance(exc, NotFound) else 422, str(exc), field=getattr(exc, "field", None))
-
-
 def _int(value: object, name: str) -> int:
+    """`value` as a whole number; InvalidInput naming the field `name` otherwise."""
     try:
         return int(str(value))
     except ValueError:
-        raise InvalidInput(f"{name}: {value!r} is not a whole number") from None
+        raise InvalidInput(f"{name}: {value!r} is not a whole number", field=name) from None
 
 
 def routes() -> list[BaseRoute]:

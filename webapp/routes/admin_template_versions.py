@@ -3,8 +3,9 @@ backups the store keeps on every save, listed, read (for the editor's preview) a
 
 A backup is named by its UTC stamp (`templates/<slug>/backups/meta-<stamp>.json`); restoring one
 saves its areas, settings and background as the template's next version (so a restore is itself
-undone by restoring the backup it leaves), refused with 409 when the template moved on since
-the editor read it.
+undone by restoring the backup it leaves), refused with 409 `conflict` when the template moved on
+since the editor read it or the backup's background is gone. Routes raise; the app's handlers
+answer (`webapp.errors`): an unknown template or version 404, a bad slug or version number 422.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from starlette.routing import BaseRoute, Route
 from promostack.errors import InvalidInput, NotFound
 from promostack.storage import ObjectNotFound
 from promostack.templates.schema import TemplateMeta
-from promostack.templates.store import TemplateStore, parse_meta
+from promostack.templates.store import TemplateChanged, TemplateStore, parse_meta
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.routes.admin_json import error, json_body
+from webapp.errors import WebError
+from webapp.routes.admin_json import json_body
 
 STAMP_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{6})?Z\Z")
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -45,6 +47,15 @@ def _backup(store: TemplateStore, slug: str, stamp: str) -> TemplateMeta:
     if key not in store.backups(slug):
         raise NotFound(f"no version {stamp!r} of template {slug!r}")
     return parse_meta(store.store.get(key))
+
+
+def _backup_image(store: TemplateStore, meta: TemplateMeta) -> bytes:
+    """The background a backup was drawn on; NotFound when it is no longer stored."""
+    try:
+        return store.store.get(meta.image_key)
+    except ObjectNotFound:
+        # The store's ObjectNotFound is also a StorageError (503): here it is the caller's 404.
+        raise NotFound("the background of that version is no longer stored") from None
 
 
 def _history(store: TemplateStore, slug: str) -> list[dict[str, object]]:
@@ -78,11 +89,8 @@ async def list_versions(request: Request) -> Response:
     """`{"current": version, "versions": [...]}`: the saved versions a template can go back to."""
     slug = request.path_params["slug"]
     store = _templates(request)
-    try:
-        current = await run_in_threadpool(store.get, slug)
-        rows = await run_in_threadpool(_history, store, slug)
-    except (NotFound, InvalidInput) as exc:
-        return error(404, str(exc))
+    current = await run_in_threadpool(store.get, slug)
+    rows = await run_in_threadpool(_history, store, slug)
     return JSONResponse({"current": current.version, "versions": rows})
 
 
@@ -90,10 +98,7 @@ async def list_versions(request: Request) -> Response:
 async def get_version(request: Request) -> Response:
     """The meta kept in one backup, for the editor to preview."""
     slug, stamp = request.path_params["slug"], request.path_params["stamp"]
-    try:
-        meta = await run_in_threadpool(_backup, _templates(request), slug, stamp)
-    except (NotFound, InvalidInput) as exc:
-        return error(404, str(exc))
+    meta = await run_in_threadpool(_backup, _templates(request), slug, stamp)
     return JSONResponse(meta.model_dump(mode="json"))
 
 
@@ -102,13 +107,8 @@ async def version_image(request: Request) -> Response:
     """The background a backup was drawn on (it may be an earlier image than today's)."""
     slug, stamp = request.path_params["slug"], request.path_params["stamp"]
     store = _templates(request)
-    try:
-        meta = await run_in_threadpool(_backup, store, slug, stamp)
-        data = await run_in_threadpool(store.store.get, meta.image_key)
-    except ObjectNotFound:
-        return error(404, "the background of that version is no longer stored")
-    except (NotFound, InvalidInput) as exc:
-        return error(404, str(exc))
+    meta = await run_in_threadpool(_backup, store, slug, stamp)
+    data = await run_in_threadpool(_backup_image, store, meta)
     suffix = meta.image_key.rsplit(".", 1)[-1].lower()
     return Response(
         data,
@@ -122,29 +122,17 @@ async def restore_version(request: Request) -> Response:
     """The template after saving backup `stamp` as its next version (`{"version": <the one you see>}`)."""
     slug, stamp = request.path_params["slug"], request.path_params["stamp"]
     store = _templates(request)
-    try:
-        body = await json_body(request)
-        current = await run_in_threadpool(store.get, slug)
-        old = await run_in_threadpool(_backup, store, slug, stamp)
-    except NotFound as exc:
-        return error(404, str(exc))
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    current = await run_in_threadpool(store.get, slug)
+    old = await run_in_threadpool(_backup, store, slug, stamp)
     if not isinstance(body, dict) or not isinstance(body.get("version"), int):
-        return error(422, "version: send the version of the template you are looking at", field="version")
+        raise InvalidInput("version: send the version of the template you are looking at", field="version")
     if body["version"] != current.version:
-        return error(
-            409,
-            f"this template changed since you opened it (now version {current.version}): "
-            "reload it before restoring an older version",
-        )
+        raise TemplateChanged(current.slug, body["version"], current.version)
     if not await run_in_threadpool(store.store.exists, old.image_key):
-        return error(409, "the background of that version is no longer stored, so it cannot be restored")
+        raise WebError(409, "the background of that version is no longer stored, so it cannot be restored")
     restored = old.model_copy(update={"slug": current.slug, "created_at": current.created_at})
-    try:
-        saved = await run_in_threadpool(store.save, restored)
-    except InvalidInput as exc:
-        return error(422, str(exc))
+    saved = await run_in_threadpool(store.save, restored)
     return JSONResponse(saved.model_dump(mode="json"))
 
 

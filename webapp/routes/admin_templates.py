@@ -3,6 +3,11 @@
 Uploads are checked before anything is stored (type by magic bytes, size, `open_image` for
 corrupt files and decompression bombs, at most MAX_TEMPLATE_SIDE a side); saves go through
 `TemplateStore.save`, which backs up the old meta.json and rebuilds index.json.
+
+Routes raise; the app's handlers answer every refusal in its one dialect (`webapp.errors`): a bad
+field 422 naming it (a meta the schema refuses also lists `fields`), an unknown template 404, a
+taken slug or a template saved since the editor read it 409 `conflict`, an upload by its reason
+(413 too many bytes, 415 not an image, 422 unreadable or too wide), all with field `image`.
 """
 
 from __future__ import annotations
@@ -16,21 +21,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from promostack.errors import InvalidInput, NotFound
-from promostack.render import BadImage, available_fonts
-from promostack.templates.background import (
-    MAX_BACKGROUND_BYTES,
-    BackgroundTooBig,
-    ImageTooLarge,
-    NotAnImage,
-    read_background,
-)
-from promostack.templates.schema import TemplateMeta, check_slug
-from promostack.templates.store import TemplateChanged, TemplateStore
+from promostack.errors import InvalidInput
+from promostack.render import available_fonts
+from promostack.templates.background import MAX_BACKGROUND_BYTES, read_background
+from promostack.templates.schema import TemplateMeta
+from promostack.templates.store import TemplateChanged, TemplateExists, TemplateStore
 from webapp.auth import admin_api
 from webapp.bodies import read_form
 from webapp.context import runtime
-from webapp.routes.admin_json import error, json_body, schema_error
+from webapp.routes.admin_json import json_body, schema_error
 
 # Uploads are checked by `read_background` (type, bytes, bomb guard, at most MAX_TEMPLATE_SIDE a side).
 MAX_IMAGE_BYTES = MAX_BACKGROUND_BYTES
@@ -44,20 +43,14 @@ def _templates(request: Request) -> TemplateStore:
     return runtime(request).templates
 
 
-async def _image_form(request: Request, max_fields: int) -> tuple[FormData, bytes] | Response:
-    """The multipart form and its `image` file (read to just past the limit), or the refusal."""
+async def _image_form(request: Request, max_fields: int) -> tuple[FormData, bytes]:
+    """The multipart form and its `image` file (read to just past the limit)."""
     # The one capped reader: counted as it arrives, so a chunked upload is never spooled past the cap.
     form = await read_form(request, MAX_UPLOAD_BODY, max_files=1, max_fields=max_fields)
     upload = form.get("image")
     if not isinstance(upload, UploadFile):
-        return error(400, "choose an image file to upload", field="image")
+        raise InvalidInput("choose an image file to upload", field="image")
     return form, await upload.read(MAX_IMAGE_BYTES + 1)
-
-
-def _refused_image(exc: BadImage) -> Response:
-    """The answer to an upload `read_background` refused: why, with the status for its kind."""
-    status = {ImageTooLarge: 413, NotAnImage: 415, BackgroundTooBig: 422}.get(type(exc), 400)
-    return error(status, str(exc), field="image")
 
 
 def slug_from(name: str) -> str:
@@ -113,10 +106,7 @@ async def list_templates(request: Request) -> Response:
 @admin_api
 async def get_template(request: Request) -> Response:
     """One template's meta."""
-    try:
-        meta = await run_in_threadpool(_templates(request).get, request.path_params["slug"])
-    except (NotFound, InvalidInput) as exc:
-        return error(404, str(exc))
+    meta = await run_in_threadpool(_templates(request).get, request.path_params["slug"])
     return JSONResponse(meta.model_dump(mode="json"))
 
 
@@ -124,11 +114,8 @@ async def get_template(request: Request) -> Response:
 async def template_image(request: Request) -> Response:
     """One template's background image (hidden templates included)."""
     store = _templates(request)
-    try:
-        meta = await run_in_threadpool(store.get, request.path_params["slug"])
-        data = await run_in_threadpool(store.image, meta.slug, meta)
-    except (NotFound, InvalidInput) as exc:
-        return error(404, str(exc))
+    meta = await run_in_threadpool(store.get, request.path_params["slug"])
+    data = await run_in_threadpool(store.image, meta.slug, meta)
     suffix = "." + meta.image_key.rsplit(".", 1)[-1].lower()
     return Response(
         data,
@@ -140,34 +127,20 @@ async def template_image(request: Request) -> Response:
 @admin_api
 async def create_template(request: Request) -> Response:
     """A new template from an uploaded image (multipart: `image`, `name`, optional `slug`)."""
-    received = await _image_form(request, max_fields=10)
-    if isinstance(received, Response):
-        return received
-    form, data = received
+    form, data = await _image_form(request, max_fields=10)
     name = str(form.get("name") or "").strip()
     if not name:
-        return error(422, "give the template a name", field="name")
+        raise InvalidInput("give the template a name", field="name")
     slug = str(form.get("slug") or "").strip() or slug_from(name)
-    try:
-        check_slug(slug)
-    except ValueError as exc:
-        return error(422, f"slug {slug!r}: {exc}", field="slug")
-    try:
-        background = await run_in_threadpool(read_background, data)
-    except BadImage as exc:
-        return _refused_image(exc)
     store = _templates(request)
+    # A malformed slug is refused here too (InvalidTemplate naming `slug`), before the image is read.
     if await run_in_threadpool(store.exists, slug):
-        return error(409, f"a template {slug!r} already exists: choose another slug", field="slug")
-    try:
-        image_key = f"templates/{slug}/background{background.suffix}"
-        meta = starter_meta(slug, name[:80], image_key, background.width, background.height)
-        # The cleaned upload (no EXIF, comments or XMP) is what is stored and served.
-        saved = await run_in_threadpool(store.save, meta, background.data)
-    except ValidationError as exc:
-        return schema_error(exc)
-    except InvalidInput as exc:
-        return error(422, str(exc))
+        raise TemplateExists(slug)
+    background = await run_in_threadpool(read_background, data)
+    image_key = f"templates/{slug}/background{background.suffix}"
+    meta = starter_meta(slug, name[:80], image_key, background.width, background.height)
+    # The cleaned upload (no EXIF, comments or XMP) is what is stored and served.
+    saved = await run_in_threadpool(store.save, meta, background.data)
     return JSONResponse(saved.model_dump(mode="json"), status_code=201)
 
 
@@ -176,23 +149,14 @@ async def save_template(request: Request) -> Response:
     """The saved meta: the edit (same slug, image and size) as the next version; 409 if it moved on."""
     slug = request.path_params["slug"]
     store = _templates(request)
-    try:
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise InvalidInput("the body must be a JSON object (a template meta)")
-        current = await run_in_threadpool(store.get, slug)
-    except NotFound as exc:
-        return error(404, str(exc))
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object (a template meta)")
+    current = await run_in_threadpool(store.get, slug)
     if not isinstance(body.get("version"), int):
-        return error(422, "version: send the version of the template you edited", field="version")
+        raise InvalidInput("version: send the version of the template you edited", field="version")
     if body["version"] != current.version:
-        return error(
-            409,
-            f"this template changed since you opened it (now version {current.version}): "
-            "reload it and redo your edit",
-        )
+        raise TemplateChanged(current.slug, body["version"], current.version)
     # The image and its size are the stored ones: the editor edits areas and settings, not the picture.
     body = {
         **body,
@@ -205,11 +169,8 @@ async def save_template(request: Request) -> Response:
     try:
         meta = TemplateMeta.model_validate(body)
     except ValidationError as exc:
-        return schema_error(exc)
-    try:
-        saved = await run_in_threadpool(store.save, meta)
-    except InvalidInput as exc:
-        return error(422, str(exc))
+        raise schema_error(exc) from None  # the dashboard's 422: every field, named from `template`
+    saved = await run_in_threadpool(store.save, meta)
     return JSONResponse(saved.model_dump(mode="json"))
 
 
@@ -220,27 +181,14 @@ async def replace_image(request: Request) -> Response:
     Answers `{"template": meta, "refit": {"areas": "unchanged" | "scaled" | "kept", "needs_review":
     [{"area", "reason"}], ...}}`; a bad upload is refused with its reason and changes nothing.
     """
-    received = await _image_form(request, max_fields=5)
-    if isinstance(received, Response):
-        return received
-    form, data = received
+    form, data = await _image_form(request, max_fields=5)
     version = str(form.get("version") or "").strip()
     if version and not version.isdigit():
-        return error(422, "version: send the version of the template you are looking at", field="version")
+        raise InvalidInput("version: send the version of the template you are looking at", field="version")
     expected = int(version) if version else None
-    store = _templates(request)
-    try:
-        replaced = await run_in_threadpool(
-            store.replace_image, request.path_params["slug"], data, expected_version=expected
-        )
-    except BadImage as exc:
-        return _refused_image(exc)
-    except TemplateChanged as exc:
-        return error(409, str(exc))
-    except NotFound as exc:
-        return error(404, str(exc))
-    except InvalidInput as exc:
-        return error(422, str(exc))
+    replaced = await run_in_threadpool(
+        _templates(request).replace_image, request.path_params["slug"], data, expected_version=expected
+    )
     return JSONResponse(replaced.model_dump(mode="json"))
 
 
@@ -248,19 +196,14 @@ async def replace_image(request: Request) -> Response:
 async def set_visibility(request: Request) -> Response:
     """The meta after showing or hiding it on the web and in Telegram (`{"web": bool, "telegram": bool}`)."""
     store = _templates(request)
-    try:
-        body = await json_body(request)
-        current = await run_in_threadpool(store.get, request.path_params["slug"])
-    except NotFound as exc:
-        return error(404, str(exc))
-    except InvalidInput as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    current = await run_in_threadpool(store.get, request.path_params["slug"])
     if (
         not isinstance(body, dict)
         or set(body) - {"web", "telegram"}
         or not all(isinstance(v, bool) for v in body.values())
     ):
-        return error(422, 'send {"web": true|false, "telegram": true|false}', field="visibility")
+        raise InvalidInput('send {"web": true|false, "telegram": true|false}', field="visibility")
     visibility = current.visibility.model_copy(update=body)
     saved = await run_in_threadpool(store.save, current.model_copy(update={"visibility": visibility}))
     return JSONResponse(saved.model_dump(mode="json"))
@@ -269,10 +212,7 @@ async def set_visibility(request: Request) -> Response:
 @admin_api
 async def delete_template(request: Request) -> Response:
     """204 once the template is deleted (its meta backups stay in storage)."""
-    try:
-        await run_in_threadpool(_templates(request).delete, request.path_params["slug"])
-    except (NotFound, InvalidInput) as exc:
-        return error(404, str(exc))
+    await run_in_threadpool(_templates(request).delete, request.path_params["slug"])
     return Response(status_code=204)
 
 
