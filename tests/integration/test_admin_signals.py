@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from uuid import uuid4
 
+import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from starlette.testclient import TestClient
 
 from promostack.marketdata.synthetic import synthetic_candles
@@ -18,6 +21,7 @@ from promostack.signals.walk_forward import (
     plan_walk_forward,
     stitch,
 )
+from tests.fakes.ports import free_port
 from tests.integration.admin_support import admin, app_client  # noqa: F401 (fixtures)
 
 
@@ -78,11 +82,80 @@ def test_an_adoption_without_a_name_or_of_an_unknown_run_is_refused_and_changes_
     )
     assert nameless.status_code == 422 and nameless.json()["field"] == "adopted_by"
     unknown = {"run_id": run_id + 99, "window": 0, "adopted_by": "Dana"}
-    assert (
-        client.post("/admin/api/signals/adoptions", json=unknown, headers={"X-CSRF-Token": token}).status_code
-        == 404
-    )
+    answer = client.post("/admin/api/signals/adoptions", json=unknown, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 404 and answer.json()["field"] == "run_id"
     assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"window": 999}, 404, "window"),  # a window the run does not have chose nothing
+        ({"window": "first"}, 422, "window"),
+        ({"run_id": "latest"}, 422, "run_id"),
+    ],
+    ids=["window-that-chose-nothing", "window-not-a-number", "run-id-not-a-number"],
+)
+def test_an_adoption_of_a_window_that_cannot_be_found_names_the_field_and_changes_nothing(
+    admin: tuple[TestClient, str], body: dict, status: int, field: str
+) -> None:
+    client, token = admin
+    sent = {"run_id": stored_run(client), "window": 0, "adopted_by": "Dana", **body}
+    answer = client.post("/admin/api/signals/adoptions", json=sent, headers={"X-CSRF-Token": token})
+    assert answer.status_code == status and answer.json()["field"] == field, answer.text
+    assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
+
+
+def test_an_adoption_body_that_is_not_an_object_is_422(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    answer = client.post("/admin/api/signals/adoptions", json=["Dana"], headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422 and answer.json()["error"] == "invalid_input"
+    assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
+
+
+def test_a_report_of_an_unknown_run_is_404_and_of_a_non_number_422(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+    unknown = client.get("/admin/api/signals/optimisations/4242")
+    assert unknown.status_code == 404
+    assert (unknown.json()["error"], unknown.json()["field"]) == ("not_found", "run_id")
+    garbled = client.get("/admin/api/signals/optimisations/latest")
+    assert (garbled.status_code, garbled.json()["field"]) == (422, "run_id")
+
+
+def test_following_a_run_by_a_malformed_id_is_422_naming_it(admin: tuple[TestClient, str]) -> None:
+    client, _ = admin
+    answer = client.get("/admin/api/signals/optimisations/progress/not-a-uuid")
+    assert (answer.status_code, answer.json()["field"]) == (422, "flow_run_id")
+
+
+def test_following_a_run_without_a_prefect_api_is_503_saying_what_to_set(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, _ = admin
+    with temporary_settings({PREFECT_API_URL: None}):
+        answer = client.get(f"/admin/api/signals/optimisations/progress/{uuid4()}")
+    assert (answer.status_code, answer.json()["error"]) == (503, "prefect_unavailable")
+    assert "PREFECT_API_URL" in answer.json()["message"]
+
+
+@pytest.mark.prefect
+def test_following_a_run_prefect_does_not_know_is_404(
+    prefect_harness: None, admin: tuple[TestClient, str]
+) -> None:
+    client, _ = admin
+    answer = client.get(f"/admin/api/signals/optimisations/progress/{uuid4()}")
+    assert (answer.status_code, answer.json()["field"]) == (404, "flow_run_id"), answer.text
+
+
+@pytest.mark.prefect
+def test_following_a_run_when_prefect_is_unreachable_is_503(
+    prefect_harness: None, admin: tuple[TestClient, str]
+) -> None:
+    client, _ = admin
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+        answer = client.get(f"/admin/api/signals/optimisations/progress/{uuid4()}")
+    assert (answer.status_code, answer.json()["error"]) == (503, "prefect_unavailable"), answer.text
+    assert "Prefect is not reachable" in answer.json()["message"]
 
 
 def test_adopting_needs_the_csrf_token_and_reading_needs_a_session(app_client: TestClient) -> None:

@@ -51,7 +51,48 @@ def test_restoring_over_a_newer_version_is_refused_and_changes_nothing(admin: tu
         f"/admin/api/templates/{slug}/versions/{oldest}/restore", json={"version": 1}, headers={"X-CSRF-Token": token}
     )
     assert stale.status_code == 409 and "reload" in stale.json()["message"]
+    assert stale.json()["error"] == "conflict"
     assert store_of(client).get(slug).name == "Edited elsewhere"
+
+
+def test_restoring_without_the_version_in_view_is_422_naming_it_and_changes_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin
+    slug = upload(client, token, png()).json()["slug"]
+    saved_with_name(client, token, slug, "Second name")
+    oldest = client.get(f"/admin/api/templates/{slug}/versions").json()["versions"][-1]["id"]
+    restore = f"/admin/api/templates/{slug}/versions/{oldest}/restore"
+    answer = client.post(restore, json={}, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422, answer.text
+    assert (answer.json()["error"], answer.json()["field"]) == ("invalid_input", "version")
+    assert (store_of(client).get(slug).version, store_of(client).get(slug).name) == (2, "Second name")
+
+
+def test_a_version_whose_background_is_gone_is_404_to_view_and_409_to_restore(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin
+    slug = upload(client, token, png()).json()["slug"]
+    replaced = client.put(
+        f"/admin/api/templates/{slug}/image",
+        files={"image": ("new.png", png(600, 400, "#ff8800"), "image/png")},
+        headers={"X-CSRF-Token": token},
+    )
+    assert replaced.status_code == 200, replaced.text
+    client.app.state.runtime.store.delete(f"templates/{slug}/background.png")  # the first upload's image
+    oldest = client.get(f"/admin/api/templates/{slug}/versions").json()["versions"][-1]["id"]
+
+    image = client.get(f"/admin/api/templates/{slug}/versions/{oldest}/image")
+    assert image.status_code == 404 and "no longer stored" in image.json()["message"]
+    restore = client.post(
+        f"/admin/api/templates/{slug}/versions/{oldest}/restore",
+        json={"version": 2},
+        headers={"X-CSRF-Token": token},
+    )
+    assert restore.status_code == 409 and restore.json()["error"] == "conflict", restore.text
+    assert "cannot be restored" in restore.json()["message"]
+    assert store_of(client).get(slug).version == 2
 
 
 def test_unknown_versions_and_templates_are_404_and_restore_needs_the_csrf_token(
@@ -60,7 +101,10 @@ def test_unknown_versions_and_templates_are_404_and_restore_needs_the_csrf_token
     client, token = admin
     slug = upload(client, token, png()).json()["slug"]
     saved_with_name(client, token, slug, "Once more")
-    assert client.get("/admin/api/templates/nope/versions").status_code == 404
+    unknown = client.get("/admin/api/templates/nope/versions")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "template_not_found"
+    malformed = client.get("/admin/api/templates/No_Such/versions")
+    assert malformed.status_code == 422 and malformed.json()["field"] == "slug"
     assert client.get(f"/admin/api/templates/{slug}/versions/20200101T000000Z").status_code == 404
     assert client.get(f"/admin/api/templates/{slug}/versions/..%2Fmeta").status_code == 404
     oldest = client.get(f"/admin/api/templates/{slug}/versions").json()["versions"][-1]["id"]

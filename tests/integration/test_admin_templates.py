@@ -78,6 +78,7 @@ def test_uploading_a_second_template_with_the_same_slug_is_a_conflict(admin: tup
     assert upload(client, token, png()).status_code == 201
     again = upload(client, token, png(300, 300))
     assert again.status_code == 409 and "already exists" in again.json()["message"]
+    assert (again.json()["error"], again.json()["field"]) == ("conflict", "slug")
     assert store_of(client).get("spring-sale").width == 600
 
 
@@ -85,8 +86,8 @@ def test_uploading_a_second_template_with_the_same_slug_is_a_conflict(admin: tup
     ("data", "status", "words"),
     [
         (b"%PDF-1.7 definitely not a picture", 415, "not a PNG, JPEG or WebP"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 400, "PNG"),
-        (bomb_png(), 400, "limit"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 422, "PNG"),
+        (bomb_png(), 422, "limit"),
         (png(4200, 50), 422, "at most 4096"),
     ],
     ids=["not-an-image", "corrupt-png", "decompression-bomb", "too-wide"],
@@ -97,7 +98,7 @@ def test_bad_uploads_are_refused_with_a_reason_and_store_nothing(
     client, token = admin
     answer = upload(client, token, data)
     assert answer.status_code == status, answer.text
-    assert words in answer.json()["message"]
+    assert words in answer.json()["message"] and answer.json()["field"] == "image"
     assert client.app.state.runtime.store.list("templates/") == []
 
 
@@ -114,6 +115,31 @@ def test_upload_without_a_name_is_refused(admin: tuple[TestClient, str]) -> None
     client, token = admin
     answer = upload(client, token, png(), name="  ")
     assert answer.status_code == 422 and answer.json()["field"] == "name"
+
+
+def test_a_form_without_an_image_file_is_422_naming_the_image_and_stores_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin
+    headers = {"X-CSRF-Token": token}
+    answer = client.post("/admin/api/templates", data={"name": "Spring Sale"}, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert (answer.json()["error"], answer.json()["field"]) == ("invalid_input", "image")
+    assert client.app.state.runtime.store.list("templates/") == []
+
+
+def test_a_malformed_slug_is_422_naming_the_slug_and_stores_nothing(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    answer = client.post(
+        "/admin/api/templates",
+        data={"name": "Spring Sale", "slug": "Spring Sale!"},
+        files={"image": ("bg.png", png(), "image/png")},
+        headers={"X-CSRF-Token": token},
+    )
+    assert answer.status_code == 422, answer.text
+    assert (answer.json()["error"], answer.json()["field"]) == ("invalid_template", "slug")
+    assert "'Spring Sale!'" in answer.json()["message"]
+    assert client.app.state.runtime.store.list("templates/") == []
 
 
 def _with_new_area(meta: dict) -> dict:
@@ -176,6 +202,8 @@ def test_schema_errors_come_back_as_422_naming_the_field_and_change_nothing(
     bad["text_areas"][1]["color"] = "yellow"
     answer = client.put("/admin/api/templates/spring-sale", json=bad, headers={"X-CSRF-Token": token})
     assert answer.status_code == 422
+    assert answer.json()["error"] == "invalid_input"
+    assert answer.json()["message"].startswith("the template is not valid: ")
     fields = {f["field"] for f in answer.json()["fields"]}
     assert fields == {"text_areas.1.box.w", "text_areas.1.color"}
     assert store_of(client).get("spring-sale").version == meta["version"]
@@ -189,6 +217,9 @@ def test_an_area_outside_the_image_is_refused_and_says_where(admin: tuple[TestCl
     bad["text_areas"][1]["box"] = {"x": 500, "y": 10, "w": 300, "h": 80}
     answer = client.put("/admin/api/templates/spring-sale", json=bad, headers={"X-CSRF-Token": token})
     assert answer.status_code == 422 and "text_areas[1].box" in answer.json()["message"]
+    # A rule of the meta as a whole is named `template` (the editor lists it under that name).
+    assert [f["field"] for f in answer.json()["fields"]] == ["template"]
+    assert store_of(client).get("spring-sale").version == meta["version"]
 
 
 def test_saving_a_stale_version_is_a_conflict(admin: tuple[TestClient, str]) -> None:
@@ -201,6 +232,7 @@ def test_saving_a_stale_version_is_a_conflict(admin: tuple[TestClient, str]) -> 
     )
     stale = client.put("/admin/api/templates/spring-sale", json={**meta, "name": "Other"}, headers=headers)
     assert stale.status_code == 409 and "changed since you opened it" in stale.json()["message"]
+    assert stale.json()["error"] == "conflict"
     assert store_of(client).get("spring-sale").name == "Spring Sale"
 
 
@@ -211,6 +243,25 @@ def test_saving_without_a_version_is_refused(admin: tuple[TestClient, str]) -> N
     answer = client.put("/admin/api/templates/spring-sale", json=meta, headers={"X-CSRF-Token": token})
     assert answer.status_code == 422 and answer.json()["field"] == "version"
     assert store_of(client).backups("spring-sale") == []
+
+
+def test_saving_a_body_that_is_not_an_object_is_422_and_changes_nothing(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin
+    upload(client, token, png())
+    answer = client.put("/admin/api/templates/spring-sale", json=[1, 2], headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422 and answer.json()["error"] == "invalid_input", answer.text
+    assert store_of(client).backups("spring-sale") == []
+
+
+def test_saving_an_unknown_template_is_404_and_creates_nothing(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    meta = upload(client, token, png()).json()
+    answer = client.put("/admin/api/templates/nope", json=meta, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 404, answer.text
+    assert (answer.json()["error"], answer.json()["field"]) == ("template_not_found", "template")
+    assert not store_of(client).exists("nope")
 
 
 def test_visibility_toggles_show_in_the_index(admin: tuple[TestClient, str]) -> None:
@@ -226,7 +277,29 @@ def test_visibility_toggles_show_in_the_index(admin: tuple[TestClient, str]) -> 
     bad = client.put(
         "/admin/api/templates/spring-sale/visibility", json={"web": "yes"}, headers={"X-CSRF-Token": token}
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and bad.json()["field"] == "visibility"
+    assert [t.slug for t in store.visible("web")] == ["spring-sale"]
+
+
+def test_showing_an_unknown_template_is_404(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    headers = {"X-CSRF-Token": token}
+    answer = client.put("/admin/api/templates/nope/visibility", json={"web": True}, headers=headers)
+    assert answer.status_code == 404 and answer.json()["error"] == "template_not_found"
+    assert store_of(client).index().templates == []
+
+
+def test_a_malformed_slug_in_the_address_is_422_naming_the_slug(admin: tuple[TestClient, str]) -> None:
+    client, token = admin
+    upload(client, token, png())
+    for answer in (
+        client.get("/admin/api/templates/Spring_Sale"),
+        client.get("/admin/api/templates/Spring_Sale/image"),
+        client.delete("/admin/api/templates/Spring_Sale", headers={"X-CSRF-Token": token}),
+    ):
+        assert answer.status_code == 422, answer.text
+        assert (answer.json()["error"], answer.json()["field"]) == ("invalid_template", "slug")
+    assert store_of(client).exists("spring-sale")
 
 
 def test_delete_removes_the_template_from_the_index(admin: tuple[TestClient, str]) -> None:

@@ -136,8 +136,8 @@ def test_an_image_of_another_shape_keeps_the_areas_and_names_those_that_need_a_l
 # Each refusal: the upload, the status, and words of the reason the admin is given.
 BAD_IMAGES = {
     "not-an-image": (b"%PDF-1.7 definitely not a picture", 415, "not a PNG, JPEG or WebP"),
-    "corrupt-png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 400, "PNG"),
-    "decompression-bomb": (bomb_png(), 400, "limit"),
+    "corrupt-png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, 422, "PNG"),
+    "decompression-bomb": (bomb_png(), 422, "limit"),
     "too-wide": (png(4200, 50), 422, "at most 4096"),
     "oversized": (png()[:100] + b"\x00" * 15_000_001, 413, "too large"),
 }
@@ -153,7 +153,7 @@ def test_a_bad_image_is_refused_with_its_reason_and_changes_nothing(admin, case:
     meta_before = store.get("templates/spring-sale/meta.json")
     answer = replace(client, token, data)
     assert answer.status_code == status, answer.text
-    assert words in reason(answer)
+    assert words in reason(answer) and answer.json()["field"] == "image"
     assert [(o.key, o.size) for o in store.list("templates/")] == keys_before
     assert store.get("templates/spring-sale/meta.json") == meta_before
 
@@ -163,12 +163,31 @@ def test_a_replacement_against_a_stale_version_is_a_conflict(admin) -> None:
     before = created(client, token)
     answer = replace(client, token, png(600, 400), version=str(before["version"] - 1))
     assert answer.status_code == 409 and "changed since you opened it" in reason(answer)
+    assert answer.json()["error"] == "conflict"
+    assert templates_of(client).get("spring-sale").version == before["version"]
+
+
+def test_a_replacement_with_a_version_that_is_not_a_number_is_422_and_changes_nothing(admin) -> None:
+    client, token = admin
+    before = created(client, token)
+    answer = replace(client, token, png(600, 400), version="latest")
+    assert answer.status_code == 422 and answer.json()["field"] == "version", answer.text
+    assert templates_of(client).get("spring-sale").version == before["version"]
+
+
+def test_a_replacement_without_an_image_file_is_422_naming_the_image(admin) -> None:
+    client, token = admin
+    before = created(client, token)
+    headers = {"X-CSRF-Token": token}
+    answer = client.put("/admin/api/templates/spring-sale/image", data={"version": "2"}, headers=headers)
+    assert answer.status_code == 422 and answer.json()["field"] == "image", answer.text
     assert templates_of(client).get("spring-sale").version == before["version"]
 
 
 def test_replacing_the_image_of_a_missing_template_is_404(admin) -> None:
     client, token = admin
-    assert replace(client, token, png(), slug="nope").status_code == 404
+    answer = replace(client, token, png(), slug="nope")
+    assert answer.status_code == 404 and answer.json()["error"] == "template_not_found"
 
 
 def test_cli_replace_image_saves_the_next_version_and_refuses_a_non_image(tmp_path, monkeypatch) -> None:
