@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel
 
+from promostack.runtime import current_runtime
 from tasks.campaigns import count_campaign_activity, open_and_end_campaigns
 
 # The run whose time falls in the first slot of the UTC day writes the day's digest.
@@ -36,14 +37,15 @@ class LifecycleReport(BaseModel):
 @flow(name="campaign-lifecycle", persist_result=False)
 def campaign_lifecycle(now: datetime | None = None, digest: bool | None = None) -> LifecycleReport:
     """The campaigns opened and ended now, and (daily, or when `digest`) the digest per live campaign."""
+    runtime = current_runtime()
     now = now or datetime.now(timezone.utc)
-    changes = open_and_end_campaigns(now)
+    changes = open_and_end_campaigns(runtime, now)
     for change in changes:
         get_run_logger().info("campaign %s: %s -> %s (%s)", change.slug, change.before, change.after, change.reason)
     write_digest = digest if digest is not None else now - now.replace(hour=0, minute=0, second=0, microsecond=0) < DIGEST_SLOT
     written: list[CampaignDigest] = []
     if write_digest:
-        for row in count_campaign_activity(now - timedelta(days=1)):
+        for row in count_campaign_activity(runtime, now - timedelta(days=1)):
             written.append(CampaignDigest(slug=row.slug, photos=row.photos, submissions=row.submissions, pending=row.pending))
             create_markdown_artifact(
                 key=f"campaign-digest-{row.slug}",

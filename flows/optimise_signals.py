@@ -56,7 +56,8 @@ def optimise_signals(
     seed: int = 7,
 ) -> OptimisationSummary:
     """The summary of a walk-forward optimisation over a CSV of candles (default: the replay file)."""
-    path = Path(csv) if csv else replay_csv(current_runtime().settings)
+    runtime = current_runtime()
+    path = Path(csv) if csv else replay_csv(runtime.settings)
     config = WalkForwardConfig(
         in_sample_candles=in_sample_candles,
         out_of_sample_candles=out_of_sample_candles,
@@ -65,7 +66,7 @@ def optimise_signals(
     )
     candles = read_candles(path)
     space = SearchSpace()
-    plan = plan_walk_forward(candles, load_live_params(symbol, interval), space, config)
+    plan = plan_walk_forward(candles, load_live_params(runtime, symbol, interval), space, config)
     get_run_logger().info(
         "%d windows of %d + %d candles, %d parameter sets each", len(plan.jobs), in_sample_candles,
         out_of_sample_candles, len(plan.candidates),
@@ -77,7 +78,7 @@ def optimise_signals(
         results.append(future.result())
         update_progress_artifact(progress, 100.0 * len(results) / len(futures))
     report = stitch(plan, results)
-    run_id = save_report(report, path.name)
+    run_id = save_report(runtime, report, path.name)
     create_markdown_artifact(
         key="optimise-signals-report",
         markdown=report_markdown(report, run_id),

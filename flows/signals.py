@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from promostack.errors import InvalidInput
 from promostack.marketdata import gold_market_open
-from promostack.runtime import current_runtime
+from promostack.runtime import Runtime, current_runtime
 from promostack.signals import records
 from promostack.signals.equity_chart import equity_png
 from promostack.signals.messages import recap_text
@@ -82,22 +82,28 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
-def _channel_configured() -> bool:
-    settings = current_runtime().settings
+def _channel_configured(runtime: Runtime) -> bool:
+    settings = runtime.settings
     return settings.forex_bot_token is not None and bool(settings.forex_channel_id)
 
 
-async def _post_due(now: datetime) -> Posted:
+async def _post_due(runtime: Runtime, now: datetime) -> Posted:
     """Send every pending signal post, then every pending closing reply."""
     logger = get_run_logger()
-    if not _channel_configured():
+    if not _channel_configured(runtime):
         logger.info("FOREX_BOT_TOKEN / FOREX_CHANNEL_ID not set: signals are recorded but not posted")
         return Posted()
-    sessions = current_runtime().sessions
+    sessions = runtime.sessions
     since = now - CLOSE_POST_MAX_AGE
-    posted = [s.id for s in records.posts_due(sessions, "open", since) if await post_signal(s.id) is not None]
+    posted = [
+        s.id
+        for s in records.posts_due(sessions, "open", since)
+        if await post_signal(runtime, s.id) is not None
+    ]
     replied = [
-        s.id for s in records.posts_due(sessions, "close", since) if await post_close(s.id) is not None
+        s.id
+        for s in records.posts_due(sessions, "close", since)
+        if await post_close(runtime, s.id) is not None
     ]
     return Posted(posted=posted, replied=replied)
 
@@ -107,17 +113,20 @@ async def generate_signals(
     symbol: str = "XAU/USD", interval: str = "15min", now: datetime | None = None
 ) -> GenerateReport:
     """Judge the open signal on the newest candles, raise a new one if the strategy says so, post."""
+    runtime = current_runtime()
     now = _now(now)
     logger = get_run_logger()
     # Five minutes back: the run at Friday 21:01 still handles the week's last candle.
     if not gold_market_open(now - timedelta(minutes=5)):
         logger.info("market closed at %s: nothing to do", now.isoformat())
         return GenerateReport(skipped="market closed")
-    params = load_live_params(symbol, interval)  # the set an admin last adopted, else the defaults
-    candles, source = await fetch_candles(symbol, interval, params.startup_candle_count + EXTRA_CANDLES, now)
-    closed = await settle_open_signals(candles, params)
-    new_id = await record_new_signal(candles, source, params)
-    sent = await _post_due(now)
+    params = load_live_params(runtime, symbol, interval)  # the set an admin last adopted, else the defaults
+    candles, source = await fetch_candles(
+        runtime, symbol, interval, params.startup_candle_count + EXTRA_CANDLES, now
+    )
+    closed = await settle_open_signals(runtime, candles, params)
+    new_id = await record_new_signal(runtime, candles, source, params)
+    sent = await _post_due(runtime, now)
     summary = GenerateReport(
         source=source, candles=len(candles), closed=closed, new_signal=new_id, **sent.model_dump()
     )
@@ -132,14 +141,15 @@ async def generate_signals(
 @flow(name="monitor-signals")
 async def monitor_signals(interval: str = "15min", now: datetime | None = None) -> MonitorReport:
     """Close open signals whose target, stop or expiry the newest candles reached; post the replies."""
+    runtime = current_runtime()
     now = _now(now)
-    sessions = current_runtime().sessions
     closed: list[int] = []
-    for symbol in sorted({s.symbol for s in records.open_signals(sessions)}):
-        params = load_live_params(symbol, interval)
-        candles, _ = await fetch_candles(symbol, interval, params.expiry_candles + EXTRA_CANDLES, now)
-        closed += await settle_open_signals(candles, params)
-    sent = await _post_due(now)
+    for symbol in sorted({s.symbol for s in records.open_signals(runtime.sessions)}):
+        params = load_live_params(runtime, symbol, interval)
+        count = params.expiry_candles + EXTRA_CANDLES
+        candles, _ = await fetch_candles(runtime, symbol, interval, count, now)
+        closed += await settle_open_signals(runtime, candles, params)
+    sent = await _post_due(runtime, now)
     return MonitorReport(closed=closed, **sent.model_dump())
 
 
@@ -150,12 +160,12 @@ async def resend_signal_post(signal_id: int, kind: str = "open") -> ResendReport
     `kind` is "open" (the signal's post) or "close" (its closing reply). Never scheduled: it is
     the deliberate, human decision the automatic runs refuse to make.
     """
+    runtime = current_runtime()
     if kind not in ("open", "close"):
         raise InvalidInput(f"kind must be 'open' or 'close', not {kind!r}")
-    sessions = current_runtime().sessions
-    if not records.release_post(sessions, signal_id, kind):  # type: ignore[arg-type]
+    if not records.release_post(runtime.sessions, signal_id, kind):  # type: ignore[arg-type]
         raise InvalidInput(f"signal {signal_id} has no uncertain {kind} post to send again")
-    message_id = await (post_signal(signal_id) if kind == "open" else post_close(signal_id))
+    message_id = await (post_signal(runtime, signal_id) if kind == "open" else post_close(runtime, signal_id))
     return ResendReport(signal_id=signal_id, kind=kind, message_id=message_id)
 
 
@@ -178,12 +188,12 @@ def _recap_markdown(title: str, stats: RecapStats) -> str:
     )
 
 
-async def _recap(period: str, start: datetime, end: datetime, title: str) -> RecapReport:
+async def _recap(runtime: Runtime, period: str, start: datetime, end: datetime, title: str) -> RecapReport:
     """Compute, keep as an artifact, and post (once) the recap of [start, end)."""
-    rt = current_runtime()
-    trades = records.closed_trades(rt.sessions, start, end)
+    sessions = runtime.sessions
+    trades = records.closed_trades(sessions, start, end)
     stats = recap_stats(
-        trades, records.opened_count(rt.sessions, start, end), records.recent_trades(rt.sessions, end)
+        trades, records.opened_count(sessions, start, end), records.recent_trades(sessions, end)
     )
     await create_markdown_artifact(
         key=f"forex-{period}-recap", markdown=_recap_markdown(title, stats), description=title
@@ -194,30 +204,33 @@ async def _recap(period: str, start: datetime, end: datetime, title: str) -> Rec
     if stats.opened == 0 and stats.closed == 0:
         get_run_logger().info("%s: no signal raised or closed, nothing to post", title)
         return result
-    if not _channel_configured():
+    if not _channel_configured(runtime):
         get_run_logger().info("%s: forex channel not configured, recap kept as an artifact only", title)
         return result
-    replay = rt.settings.twelve_data_api_key is None
+    replay = runtime.settings.twelve_data_api_key is None
     chart = equity_png(equity_curve(trades), f"{title} · equity in pips")
-    result.message_id = await post_recap(period, start, recap_text(title, stats, replay), chart)
+    result.message_id = await post_recap(runtime, period, start, recap_text(title, stats, replay), chart)
     return result
 
 
 @flow(name="daily-recap")
 async def daily_recap(day: date | None = None, now: datetime | None = None) -> RecapReport:
     """The recap of one UTC day (default: yesterday), posted to the channel once."""
+    runtime = current_runtime()
     day = day or (_now(now) - timedelta(days=1)).date()
     start = datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
-    return await _recap("daily", start, start + timedelta(days=1), f"Daily recap · {day:%a %d %b %Y}")
+    title = f"Daily recap · {day:%a %d %b %Y}"
+    return await _recap(runtime, "daily", start, start + timedelta(days=1), title)
 
 
 @flow(name="weekly-recap")
 async def weekly_recap(week_start: date | None = None, now: datetime | None = None) -> RecapReport:
     """The recap of one trading week, Sunday 00:00 to Sunday 00:00 UTC (default: the latest begun)."""
+    runtime = current_runtime()
     if week_start is None:
         today = _now(now).date()
         week_start = today - timedelta(days=(today.weekday() + 1) % 7)  # the latest Sunday
     start = datetime.combine(week_start, time(0, 0), tzinfo=timezone.utc)
     end = start + timedelta(days=7)
     title = f"Weekly recap · {start:%d %b} – {end - timedelta(days=1):%d %b %Y}"
-    return await _recap("weekly", start, end, title)
+    return await _recap(runtime, "weekly", start, end, title)

@@ -2,7 +2,8 @@
 
 `optimise_window` is pure CPU work on values it is handed, so the flow runs it in a process
 pool, one window per task run; it talks to nothing and is never retried (the same input fails
-the same way). Only storing the report talks to a dependency, and only that is retried.
+the same way). Only storing the report talks to a dependency, and only that is retried; it is
+handed the flow's `Runtime` (called in the flow's process, never sent to the pool).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from promostack.marketdata.replay import read_candles_csv
-from promostack.runtime import current_runtime
+from promostack.runtime import Runtime
 from promostack.signals import adoptions
 from promostack.signals import walk_forward as wf
 from tasks.retries import RETRY_DEPENDENCY_ERRORS
@@ -35,6 +36,6 @@ def optimise_window(job: wf.WindowJob) -> wf.WindowResult:
 
 @task(name="save-walk-forward-report", **RETRY_DEPENDENCY_ERRORS)
 @database_errors_are_dependency_errors
-def save_report(report: wf.WalkForwardReport, source: str) -> int:
+def save_report(runtime: Runtime, report: wf.WalkForwardReport, source: str) -> int:
     """The id of the stored run, which the dashboard's Signals page lists."""
-    return adoptions.save_walk_forward_run(current_runtime().sessions, report, source)
+    return adoptions.save_walk_forward_run(runtime.sessions, report, source)

@@ -3,6 +3,10 @@
 Retries live here and only here, and only for `DependencyError`s (Twelve Data down or rate
 limited, Telegram flood control or 5xx, the database unreachable). Bad input, a rejected post
 and a post that may already be in the channel (`PostMaybeSent`) are never retried.
+
+Each task is handed the flow's `Runtime` as its first parameter. Nothing is cached or persisted
+(`NO_CACHE`, no result storage), so Prefect never hashes or serialises it; a task run records
+the parameter only by name.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from promostack.errors import DependencyError
 from promostack.marketdata import build_candle_source
-from promostack.runtime import current_runtime
+from promostack.runtime import Runtime
 from promostack.signals import adoptions, records
 from promostack.signals.celebrations import CelebrationWriter, Win
 from promostack.signals.lifecycle import resolve
@@ -59,9 +63,11 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-ar
     retry_condition_fn=retry_on_dependency_error,
     **_NO_CACHE,
 )
-async def fetch_candles(symbol: str, interval: str, count: int, now: datetime) -> tuple[pd.DataFrame, str]:
+async def fetch_candles(
+    runtime: Runtime, symbol: str, interval: str, count: int, now: datetime
+) -> tuple[pd.DataFrame, str]:
     """(the newest `count` closed candles, their source "live" or "replay")."""
-    source = build_candle_source(current_runtime().settings, symbol, interval)
+    source = build_candle_source(runtime.settings, symbol, interval)
     try:
         candles = await asyncio.to_thread(source.closed_candles, symbol, interval, count, now)
     finally:
@@ -108,16 +114,16 @@ def database_errors_are_dependency_errors(fn):  # type: ignore[no-untyped-def]
 
 @task(name="load-live-params", **_DATABASE_RETRIES)
 @database_errors_are_dependency_errors
-def load_live_params(symbol: str, interval: str) -> StrategyParams:
+def load_live_params(runtime: Runtime, symbol: str, interval: str) -> StrategyParams:
     """The parameters an admin last adopted for `symbol`/`interval` (the defaults if none)."""
-    return adoptions.live_params(current_runtime().sessions, symbol, interval)
+    return adoptions.live_params(runtime.sessions, symbol, interval)
 
 
 @task(name="settle-open-signals", **_DATABASE_RETRIES)
 @database_errors_are_dependency_errors
-async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> list[int]:
+async def settle_open_signals(runtime: Runtime, candles: pd.DataFrame, params: StrategyParams) -> list[int]:
     """Ids of the open signals of `params.symbol` these candles closed (each closed exactly once)."""
-    sessions = current_runtime().sessions
+    sessions = runtime.sessions
     closed: list[int] = []
     for signal in records.open_signals(sessions, params.symbol):
         outcome = resolve(
@@ -141,12 +147,14 @@ async def settle_open_signals(candles: pd.DataFrame, params: StrategyParams) -> 
 
 @task(name="record-new-signal", **_DATABASE_RETRIES)
 @database_errors_are_dependency_errors
-async def record_new_signal(candles: pd.DataFrame, source: str, params: StrategyParams) -> int | None:
+async def record_new_signal(
+    runtime: Runtime, candles: pd.DataFrame, source: str, params: StrategyParams
+) -> int | None:
     """The id of the signal raised on the newest candle, or None (no signal, or already recorded)."""
     candidate = TrendStrategy(params).latest_candidate(candles)
     if candidate is None:
         return None
-    row = await asyncio.to_thread(records.record_signal, current_runtime().sessions, candidate, source)
+    row = await asyncio.to_thread(records.record_signal, runtime.sessions, candidate, source)
     if row is None:
         _logger().info(
             "signal of the %s candle already recorded, or one is open: nothing new", candidate.candle_time
@@ -181,17 +189,16 @@ async def _send_claimed(claim: Any, settle: Any, send: Any) -> int | None:
     retry_condition_fn=retry_on_dependency_error,
     **_NO_CACHE,
 )
-async def post_signal(signal_id: int) -> int | None:
+async def post_signal(runtime: Runtime, signal_id: int) -> int | None:
     """The channel message id of the signal's post, or None when it was not this run's to send."""
-    rt = current_runtime()
-    signal = records.get_signal(rt.sessions, signal_id)
+    signal = records.get_signal(runtime.sessions, signal_id)
     if signal is None:
         return None
     text = signal_text(signal)
-    async with ForexChannel(rt.settings) as channel:
+    async with ForexChannel(runtime.settings) as channel:
         return await _send_claimed(
-            lambda: records.claim_post(rt.sessions, signal_id, "open"),
-            lambda state, mid: records.settle_post(rt.sessions, signal_id, "open", state, mid),
+            lambda: records.claim_post(runtime.sessions, signal_id, "open"),
+            lambda state, mid: records.settle_post(runtime.sessions, signal_id, "open", state, mid),
             lambda: channel.send_text(text),
         )
 
@@ -203,21 +210,20 @@ async def post_signal(signal_id: int) -> int | None:
     retry_condition_fn=retry_on_dependency_error,
     **_NO_CACHE,
 )
-async def post_close(signal_id: int) -> int | None:
+async def post_close(runtime: Runtime, signal_id: int) -> int | None:
     """The message id of the reply saying how the signal ended, or None when not this run's to send."""
-    rt = current_runtime()
-    signal = records.get_signal(rt.sessions, signal_id)
+    signal = records.get_signal(runtime.sessions, signal_id)
     if signal is None or signal.pips is None:
         return None
     celebration = None
     if signal.pips > 0:
         win = Win(signal.id, signal.symbol, signal.side, signal.pips, signal.r_multiple or 0.0)
-        celebration = await CelebrationWriter.from_settings(rt.settings).celebrate(win)
+        celebration = await CelebrationWriter.from_settings(runtime.settings).celebrate(win)
     text = close_text(signal, celebration)
-    async with ForexChannel(rt.settings) as channel:
+    async with ForexChannel(runtime.settings) as channel:
         return await _send_claimed(
-            lambda: records.claim_post(rt.sessions, signal_id, "close"),
-            lambda state, mid: records.settle_post(rt.sessions, signal_id, "close", state, mid),
+            lambda: records.claim_post(runtime.sessions, signal_id, "close"),
+            lambda state, mid: records.settle_post(runtime.sessions, signal_id, "close", state, mid),
             lambda: channel.send_text(text, reply_to=signal.message_id),
         )
 
@@ -229,20 +235,21 @@ async def post_close(signal_id: int) -> int | None:
     retry_condition_fn=retry_on_dependency_error,
     **_NO_CACHE,
 )
-async def post_recap(period: str, period_start: datetime, caption: str, chart_png: bytes) -> int | None:
+async def post_recap(
+    runtime: Runtime, period: str, period_start: datetime, caption: str, chart_png: bytes
+) -> int | None:
     """The message id of the recap photo, or None when this period's recap was already sent."""
-    rt = current_runtime()
     recap_id: list[int] = []
 
     def claim() -> bool:
-        found = records.claim_recap(rt.sessions, period, period_start)
+        found = records.claim_recap(runtime.sessions, period, period_start)
         recap_id.extend([found] if found is not None else [])
         return found is not None
 
-    async with ForexChannel(rt.settings) as channel:
+    async with ForexChannel(runtime.settings) as channel:
         return await _send_claimed(
             claim,
-            lambda state, mid: records.settle_recap(rt.sessions, recap_id[0], state, mid),
+            lambda state, mid: records.settle_recap(runtime.sessions, recap_id[0], state, mid),
             lambda: channel.send_photo(chart_png, caption),
         )
 
