@@ -25,6 +25,8 @@ from tasks.retries import RETRY_DEPENDENCY_ERRORS
 
 #: Stored events younger than this may still be being applied by the web app: left to it.
 IN_FLIGHT = timedelta(minutes=2)
+#: Stored events applied together (one transaction; a failing one sends its batch one by one).
+RETRY_BATCH = 200
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:  # type: ignore[type-arg]
@@ -46,9 +48,11 @@ async def retry_stripe_events(now: datetime) -> dict[str, int]:
     rt = current_runtime()
     flt, reader = RevenueFilter.from_settings(rt.settings), stripe_reader()
     outcome = {"processed": 0, "ignored": 0, "failed": 0}
-    for event_id in await asyncio.to_thread(events.to_retry, rt.sessions, now - IN_FLIGHT):
-        status = await asyncio.to_thread(events.process, rt.sessions, event_id, flt, reader)
-        outcome[status] = outcome.get(status, 0) + 1
+    waiting = await asyncio.to_thread(events.to_retry, rt.sessions, now - IN_FLIGHT)
+    for start in range(0, len(waiting), RETRY_BATCH):
+        done = await asyncio.to_thread(events.process_batch, rt.sessions, waiting[start : start + RETRY_BATCH], flt, reader)
+        for status in done.values():
+            outcome[status] = outcome.get(status, 0) + 1
     if outcome["failed"]:
         _logger().warning("%d stored Stripe events still fail; see stripe_events.last_error", outcome["failed"])
     return outcome

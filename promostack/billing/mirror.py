@@ -5,6 +5,10 @@ Every row carries `source_ts`, the Unix time of the state it holds. An upsert wi
 guarantee order) cannot roll a subscription back. Webhook events upsert at their `created`
 time; the reconcile flow at the time it fetched the object (which is newer than any event it
 has seen). The customer MRR ledger turns each change into a classified movement.
+
+A batch of events applied in one transaction first locks and loads what it will touch
+(`promostack.billing.batch`); the upserts here then read that instead of asking the database
+once per event, and keep it current as they write.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from promostack.billing import mrr
+from promostack.billing.batch import MirrorBatch, batch_of, coupons, item_value, subscription_value
 from promostack.billing.movements import Movement, classify
 from promostack.billing.objects import (
     JsonObject,
@@ -73,12 +77,17 @@ class Upserted:
 def _upsert(
     session: Session, model: type, object_id: str, columns: JsonObject, source_ts: int, kind: str | None = None
 ) -> Upserted:
-    row = session.get(model, object_id, with_for_update=True)
+    batch = batch_of(session)
+    locked = batch is not None and (model, object_id) in batch.locked
+    row = batch.locked[(model, object_id)] if locked else session.get(model, object_id, with_for_update=True)
     drift: list[Drift] = []
     if row is None:
         if kind is not None:
             drift.append(Drift(kind, object_id, "(missing)", None, str(columns.get("status", "present"))))
-        session.add(model(id=object_id, source_ts=source_ts, **columns))
+        row = model(id=object_id, source_ts=source_ts, **columns)
+        session.add(row)
+        if locked:
+            batch.locked[(model, object_id)] = row  # a later event of the batch updates it
         return Upserted(True, drift, created=True)
     if row.source_ts > source_ts:
         return Upserted(False, drift)
@@ -118,6 +127,9 @@ def upsert_subscription(session: Session, sub: JsonObject, source_ts: int, compa
         session.execute(delete(StripeSubscriptionItem).where(StripeSubscriptionItem.subscription_id == sub["id"]))
         session.flush()
     session.add_all(StripeSubscriptionItem(**item) for item in items)
+    batch = batch_of(session)
+    if batch is not None:
+        batch.put(subscription_value(sub["id"], columns, items))
     return result
 
 
@@ -166,15 +178,6 @@ def upsert_price(session: Session, price: JsonObject, source_ts: int) -> Upserte
 # --- MRR from the mirror ------------------------------------------------------------------------
 
 
-def _coupon(values: dict[str, Any]) -> mrr.Coupon:
-    return mrr.Coupon(
-        duration=values.get("duration") or "once",
-        percent_off=values.get("percent_off"),
-        amount_off=values.get("amount_off"),
-        currency=values.get("currency"),
-    )
-
-
 def load_subscriptions(
     session: Session, customer_ids: Iterable[str] | None = None, product_id: str | None = None
 ) -> list[mrr.Subscription]:
@@ -207,17 +210,36 @@ def load_subscriptions(
         subs_query = subs_query.where(sub_t.c.id.in_(having))
         items_query = items_query.where(item_t.c.subscription_id.in_(having))
     items: dict[str, list[mrr.Item]] = defaultdict(list)
-    for sid, price_id, product_id, amount, qty, interval, count, usage, scheme, mode, tiers, discounts in session.execute(items_query):
-        items[sid].append(
-            mrr.Item(
-                price_id, product_id, amount, qty, interval, count, usage, scheme, mode,
-                tuple(tiers or ()), tuple(_coupon(c) for c in discounts or ()),
-            )
-        )
+    for sid, *values in session.execute(items_query):
+        items[sid].append(item_value(*values))
     return [
-        mrr.Subscription(sid, customer, status, currency, tuple(items.get(sid, ())), tuple(_coupon(c) for c in discounts or ()))
+        mrr.Subscription(sid, customer, status, currency, tuple(items.get(sid, ())), coupons(discounts))
         for sid, customer, status, currency, discounts in session.execute(subs_query)
     ]
+
+
+def lock_for_batch(session: Session, subscription_ids: Iterable[str], customer_ids: Iterable[str]) -> MirrorBatch:
+    """Lock the subscriptions and the customers' ledger rows a batch of events will write, and load
+    those customers' subscriptions: a few statements for the whole batch (see `billing.batch`).
+
+    Locks are taken in the one-by-one order (subscriptions, then ledger rows), each set sorted by
+    id, so a batch and a single event wait for each other instead of deadlocking.
+    """
+    batch = MirrorBatch()
+    subs, customers = sorted(set(subscription_ids)), sorted(set(customer_ids))
+    if subs:
+        batch.locked = {(StripeSubscription, sid): None for sid in subs}
+        query = select(StripeSubscription).where(StripeSubscription.id.in_(subs)).order_by(StripeSubscription.id)
+        for row in session.scalars(query.with_for_update()):
+            batch.locked[(StripeSubscription, row.id)] = row
+    if customers:
+        query = select(CustomerMrr).where(CustomerMrr.customer_id.in_(customers))
+        query = query.order_by(CustomerMrr.customer_id, CustomerMrr.currency).with_for_update()
+        batch.ledger = {(r.customer_id, r.currency): r for r in session.scalars(query)}
+        # Loaded once the ledger rows are locked: whoever changes these customers' subscriptions now
+        # waits for those locks before computing their MRR, and computes it after this batch commits.
+        batch.add_loaded(customers, load_subscriptions(session, customers))
+    return batch
 
 
 def refresh_customer_mrr(
@@ -229,11 +251,19 @@ def refresh_customer_mrr(
 ) -> list[Movement]:
     """Recompute the MRR of `customer_ids` (or everyone) from the mirror; record each movement."""
     ids = None if customer_ids is None else sorted(set(customer_ids))
-    values = mrr.customer_mrr(load_subscriptions(session, ids), flt)
-    rows_query = select(CustomerMrr)
-    if ids is not None:
-        rows_query = rows_query.where(CustomerMrr.customer_id.in_(ids))
-    rows = {(r.customer_id, r.currency): r for r in session.scalars(rows_query.with_for_update())}
+    batch = batch_of(session)
+    if batch is not None and ids is not None and batch.covers(ids):
+        values = mrr.customer_mrr(batch.subscriptions_of(ids), flt)
+        rows = batch.ledger_of(ids)
+    else:
+        batch = None
+        rows_query = select(CustomerMrr).order_by(CustomerMrr.customer_id, CustomerMrr.currency)
+        if ids is not None:
+            rows_query = rows_query.where(CustomerMrr.customer_id.in_(ids))
+        rows = {(r.customer_id, r.currency): r for r in session.scalars(rows_query.with_for_update())}
+        # Read once the ledger rows are locked: a concurrent change to another subscription of the
+        # same customer is then either committed and seen here, or waits and recomputes after.
+        values = mrr.customer_mrr(load_subscriptions(session, ids), flt)
     movements = []
     for key in sorted(set(values) | set(rows)):
         row = rows.get(key)
@@ -251,6 +281,8 @@ def refresh_customer_mrr(
         if row is None:
             row = CustomerMrr(customer_id=key[0], currency=key[1], mrr=after, ever_paid=False)
             session.add(row)
+            if batch is not None:
+                batch.ledger[key] = row
         row.mrr = after
         row.ever_paid = bool(row.ever_paid) or after > 0
         row.updated_at = at

@@ -1,7 +1,7 @@
 """Stripe's webhook: `POST /stripe/webhook`.
 
-The route stores the event and answers at once; the event is applied beside the request (a
-task of its own), so Stripe's delivery never waits on the mirror.
+The route stores the event and answers at once; the event is applied beside the request, in a
+batch with the others waiting (`EventApplier`), so Stripe's delivery never waits on the mirror.
 
 - no `STRIPE_WEBHOOK_SECRET` → 503 (nothing can be verified; Stripe delivers again later);
 - a body over the cap → 413; a missing, wrong or stale `Stripe-Signature` (older than five
@@ -30,7 +30,6 @@ from starlette.routing import BaseRoute, Route
 from promostack.billing import events
 from promostack.billing.mrr import RevenueFilter
 from promostack.billing.stripe_api import StripeReader
-from promostack.config import Settings
 from promostack.errors import InvalidInput
 from promostack.runtime import Runtime
 from webapp.bodies import read_body
@@ -41,37 +40,68 @@ log = logging.getLogger(__name__)
 
 # Stripe's event bodies are a few kilobytes, an invoice with many lines some hundreds.
 MAX_EVENT_BYTES = 1024 * 1024
-# Events applied at once by one process (each holds a database connection while it runs).
-APPLY_THREADS = 4
+# Events applied together at most (one transaction; more wait for the next batch).
+APPLY_BATCH = 200
+# Batches applied at once by one process, each on a thread and a database connection of its
+# own: an event that reads Stripe (discounts named by id) holds up one batch, not all of them.
+APPLIERS = 3
 
 
-def _apply(rt: Runtime, reader: StripeReader | None, event_id: str) -> None:
-    """Apply a stored event (after the answer); a failure is kept on the event, never raised."""
-    events.process(rt.sessions, event_id, RevenueFilter.from_settings(rt.settings), reader)
+class EventApplier:
+    """Applies the events this process stored, in batches, on threads of its own.
 
-
-def _apply_later(request: Request, rt: Runtime, event_id: str) -> None:
-    """Start applying the event beside the request, not after it on the same connection.
-
-    Detached from the request, so a slow application (one that reads Stripe) never holds the
-    connection's next delivery. The app keeps a reference to each task until it ends; an event
-    whose task dies with the process stays `received` and the reconcile flow applies it.
+    Each stored event's id joins a queue and the route answers; each of `APPLIERS` loops takes
+    every id waiting (up to `APPLY_BATCH`) and applies them together (`events.process_batch`),
+    so under load the cost of a transaction is shared by many events, and at rest an event is
+    applied alone at once. The threads are its own: applying never queues ahead of the next
+    deliveries' storing (which share the default thread pool with every other route). An id
+    whose process dies before applying it stays `received` in the database, and the reconcile
+    flow applies it.
     """
-    state = request.app.state
-    pending: set[asyncio.Task[None]] | None = getattr(state, "stripe_events_applying", None)
-    if pending is None:
-        pending = state.stripe_events_applying = set()
-        # Its own few threads: a burst of events to apply never queues ahead of the next
-        # deliveries' storing (which share the default thread pool with every other route).
-        state.stripe_apply_threads = anyio.CapacityLimiter(APPLY_THREADS)
+
+    def __init__(self, rt: Runtime) -> None:
+        self.runtime = rt
+        self.filter = RevenueFilter.from_settings(rt.settings)
         # One client for the app (about 5 ms to build; its HTTP sessions are per thread).
-        settings: Settings = rt.settings
-        state.stripe_reader = StripeReader(settings) if settings.stripe_secret_key is not None else None
-    task = asyncio.get_running_loop().create_task(
-        anyio.to_thread.run_sync(_apply, rt, state.stripe_reader, event_id, limiter=state.stripe_apply_threads)
-    )
-    pending.add(task)
-    task.add_done_callback(pending.discard)
+        self.reader = StripeReader(rt.settings) if rt.settings.stripe_secret_key is not None else None
+        #: Ids stored and not applied yet (tests wait for it to empty).
+        self.pending: set[str] = set()
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._threads = anyio.CapacityLimiter(APPLIERS)
+        self._loops: list[asyncio.Task[None]] = []
+
+    def submit(self, event_id: str) -> None:
+        """Apply the stored event `event_id` soon, beside the requests."""
+        self.pending.add(event_id)
+        self._queue.put_nowait(event_id)
+        if not self._loops:
+            loop = asyncio.get_running_loop()
+            self._loops = [loop.create_task(self._run()) for _ in range(APPLIERS)]
+
+    async def _run(self) -> None:
+        while True:
+            ids = [await self._queue.get()]
+            while len(ids) < APPLY_BATCH and not self._queue.empty():
+                ids.append(self._queue.get_nowait())
+            try:
+                await anyio.to_thread.run_sync(self._apply, ids, limiter=self._threads)
+            except Exception as exc:  # noqa: BLE001 - the events stay stored; the reconcile flow applies them
+                log.warning("%d stored Stripe events not applied now (the reconcile flow will): %s", len(ids), exc)
+            finally:
+                self.pending.difference_update(ids)
+
+    def _apply(self, ids: list[str]) -> None:
+        events.process_batch(self.runtime.sessions, ids, self.filter, self.reader)
+
+
+def _applier(request: Request, rt: Runtime) -> EventApplier:
+    """The app's event applier, made on the first event it stores."""
+    state = request.app.state
+    applier: EventApplier | None = getattr(state, "stripe_applier", None)
+    if applier is None:
+        applier = state.stripe_applier = EventApplier(rt)
+        state.stripe_events_applying = applier.pending
+    return applier
 
 
 async def stripe_webhook(request: Request) -> Response:
@@ -93,7 +123,7 @@ async def stripe_webhook(request: Request) -> Response:
         raise WebError(503, "The event could not be stored; deliver it again.") from exc
     if not new:
         return JSONResponse({"received": True, "duplicate": True})
-    _apply_later(request, rt, event["id"])
+    _applier(request, rt).submit(event["id"])
     return JSONResponse({"received": True})
 
 
