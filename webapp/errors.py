@@ -163,7 +163,7 @@ async def promostack_error(request: Request, exc: Exception) -> Response:
     message = exc.user_message
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
-    elif isinstance(exc, DependencyError) and not isinstance(exc, WebError):
+    elif isinstance(exc, DependencyError) and exc.status >= 500 and not isinstance(exc, WebError):
         # The detail names our services: it goes to the log, and to the admin (who can fix it);
         # a public caller gets the sentence.
         log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)

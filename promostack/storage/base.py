@@ -19,7 +19,10 @@ class StorageError(DependencyError):
 
 
 class ObjectNotFound(StorageError, NotFound):
-    """No object under that key."""
+    """No object under that key: a 404 and never retried, though the store's family is outages."""
+
+    kind = "not_found"
+    status = 404
 
 
 @dataclass(frozen=True)
