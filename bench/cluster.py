@@ -9,12 +9,13 @@ and render threads from the CPUs the worker may use), each pinned with `taskset`
 this machine, round-robin (a worker is a machine: here, a one-core one), and 2 web processes
 (`python -m deployments.web`). Then:
 
-1. a bulk render of `--codes` codes (fanned out into `bulk-render-part` child runs) on 3 workers;
-2. `--runs` runs of the `cluster-probe` test deployment (bench/cluster_probe.py: waits, then
+1. `--runs` runs of the `cluster-probe` test deployment (bench/cluster_probe.py: waits, then
    marks its key done — or duplicate), and `kill -9` of one worker's whole process group (the
    worker and the flow runs it started: a machine dying) while it runs some of them;
-3. the same size of bulk render (other codes) on 1 fresh worker pinned to one CPU — the baseline
-   of `bulk_scale`: one machine of the same size as each of the three.
+2. with those workers stopped, a bulk render of `--codes` codes (fanned out into
+   `bulk-render-part` child runs) on 1 fresh worker pinned to one CPU — the baseline of
+   `bulk_scale` — then the same size (other codes) on 3 fresh workers pinned round-robin: one-core
+   machines, back to back so both see the same load from the rest of the machine.
 
 Prints `runs_submitted`, `completed` (probe runs Completed at the end), `duplicates` (keys
 completed twice), `lost` (keys never completed), `crashed_detected_s` (kill → the last of the
@@ -98,6 +99,7 @@ def timed_bulk(csv_text: str, job_id: str, part_size: int) -> float:
 def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float | int]:
     """Submit the probes, kill -9 a worker running some, and count what came out."""
     from prefect.client.orchestration import SyncPrefectClient, get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.client.schemas.objects import StateType
 
     marks = cluster.home / "marks"
@@ -114,16 +116,19 @@ def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float |
     killed_runs: list[uuid.UUID] = []
     with get_client(sync_client=True) as client:
         deadline = time.monotonic() + 600
-        while not killed_runs:  # the first worker seen running a probe is the one that dies
-            for run_id in ids:
-                run = client.read_flow_run(run_id)
+        while not killed_runs:  # the first worker seen running a fresh probe is the one that dies
+            # One read for all runs, and only runs in their first half: reading them one by one
+            # took seconds under load, and the runs seen running had finished when the kill landed.
+            now = time.time()
+            for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids))):
                 pid = pid_of(run.infrastructure_pid)
-                if not pid or run.state_type != StateType.RUNNING:
+                if not pid or run.state_type != StateType.RUNNING or run.start_time is None:
                     continue
                 owner = next((workers[w] for w in workers if pid in descendants(w)), None)
-                if owner is not None and victim in (None, owner):
+                fresh = now - run.start_time.timestamp() < seconds / 2
+                if owner is not None and (victim == owner or (victim is None and fresh)):
                     victim = owner
-                    killed_runs.append(run_id)
+                    killed_runs.append(run.id)
             if time.monotonic() > deadline:
                 raise SystemExit("no worker was seen running a probe")
             time.sleep(0.5)
@@ -163,12 +168,40 @@ def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float |
     }
 
 
+def bulk_on_fresh_workers(cluster: Cluster, names: list[str], csv_text: str, job_id: str,
+                          args: argparse.Namespace) -> float:
+    """Codes per second of a bulk render on new workers `names`, pinned round-robin to one CPU
+    each (machines of one core), stopped afterwards."""
+    for i, name in enumerate(names):
+        cluster.start_worker(name, {cluster.cpus[i % len(cluster.cpus)]}, i)
+    for name in names:
+        cluster.wait_worker_online(name)
+    load = os.getloadavg()[0]
+    seconds = timed_bulk(csv_text, job_id, args.part_size)
+    print(f"(bulk on {len(names)} worker(s): {seconds:.1f} s, load {load:.1f} -> {os.getloadavg()[0]:.1f}; "
+          f"parts per worker: {parts_per_worker(cluster, job_id, names)})", flush=True)
+    for name in names:
+        cluster.kill_group(name, signal.SIGTERM)
+    return args.codes / seconds
+
+
+def parts_per_worker(cluster: Cluster, job_id: str, names: list[str]) -> str:
+    """How many of the job's parts each worker ran (from the workers' logs, where each part logs
+    its rows and threads): on shared cores, the placement bounds the speed-up."""
+    counts = {}
+    for name in names:
+        log = (cluster.home / "logs" / f"{name}.log").read_text(errors="replace")
+        counts[name] = len({line.split("'")[1] for line in log.splitlines()
+                            if f"Flow run '{job_id}-" in line and "render thread" in line})
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
 def affinity_of(cluster: Cluster) -> str:
-    """The CPUs each worker was pinned to, and the `--limit` that gave it (deployments/worker.py)."""
+    """The CPUs each bulk-phase worker was pinned to, and the `--limit` that gave it (deployments/worker.py)."""
     from deployments.worker import worker_limit
 
     return ", ".join(f"{name} cpu {','.join(map(str, sorted(cpus)))} limit {worker_limit(len(cpus))}"
-                     for name, cpus in cluster.affinity.items())
+                     for name, cpus in cluster.affinity.items() if name == "worker-solo" or name.startswith("worker-b"))
 
 
 def _exit_once(*_: object) -> None:
@@ -196,27 +229,24 @@ def main() -> None:
           f"logs under {home / 'logs'}", flush=True)
     try:
         cluster.start()
-        rate3 = rate1 = None
+        figures = probe_runs(cluster, args.runs, args.probe_seconds)
+        rate1 = rate3 = None
         if args.codes:
             codes = [f"C{i:06d}" for i in range(2 * args.codes)]
             csv_text = seed_bulk(cluster, codes)
             lines = csv_text.splitlines()
             first = "\n".join(lines[: args.codes + 1]) + "\n"
             second = "\n".join(lines[:1] + lines[args.codes + 1:]) + "\n"
-            rate3 = args.codes / timed_bulk(first, "bench-three", args.part_size)
-        figures = probe_runs(cluster, args.runs, args.probe_seconds)
-        if args.codes:
-            # The baseline: one worker on one CPU, as a one-core machine would run it.
+            # The two bulk phases back to back, on fresh workers, so both see the same machine load.
             for name in [n for n in cluster.processes if n.startswith("worker-")]:
                 cluster.kill_group(name, signal.SIGTERM)
-            cluster.start_worker("worker-solo", {cluster.cpus[0]}, 0)
-            cluster.wait_worker_online("worker-solo")
-            rate1 = args.codes / timed_bulk(second, "bench-one", args.part_size)
+            rate1 = bulk_on_fresh_workers(cluster, ["worker-solo"], first, "bench-one", args)
+            rate3 = bulk_on_fresh_workers(cluster, ["worker-b1", "worker-b2", "worker-b3"], second, "bench-three", args)
         for name, value in figures.items():
             print(f"{name}: {value:.1f}" if isinstance(value, float) else f"{name}: {value}")
         if rate3 and rate1:
             print(f"bulk_scale: {rate3 / rate1:.2f} (cpus: {os.cpu_count()}; affinity: {affinity_of(cluster)}; "
-                  f"{rate3:.1f} codes/s on 3 workers, {rate1:.1f} on 1)")
+                  f"{rate3:.1f} codes/s on 3 workers, {rate1:.1f} on 1; load {os.getloadavg()[0]:.1f})")
         else:
             print("bulk_scale: not measured (--codes 0)")
         print(
@@ -225,7 +255,8 @@ def main() -> None:
             f"{args.probe_seconds:.0f} s each; one worker's process group (the first seen running a probe) "
             f"killed with SIGKILL while it ran probes; "
             f"crashed_detected_s from the runs' state history; bulk renders of {args.codes} codes in parts of "
-            f"{args.part_size}, JPEG, timed from submission to Completed, 3 workers then 1 (other codes)."
+            f"{args.part_size}, JPEG, timed from submission to Completed, on 1 fresh worker then on 3 (other "
+            f"codes), back to back after the probes."
         )
     finally:
         cluster.stop()
