@@ -28,6 +28,12 @@ from promostack.storage import ObjectStore
 # their day files.
 RECENT_HOURLY_DAYS = 3
 
+_COUPONS = (
+    "SELECT day, code_id, attempts::INTEGER AS attempts, successes::INTEGER AS successes, last_used "
+    "FROM read_parquet($files) JOIN coupon_codes USING (code) ORDER BY day, code_id"
+)
+# The tables holding only the newest RECENT_HOURLY_DAYS days.
+RECENT = frozenset({"gen_hourly", "gen_hourly_totals", "coupons_recent"})
 # Table -> (the dataset it is made from, SQL over its `$files` or a table made before). Codes become dense integers: the
 # per-day coupon rows then hold numbers only, and the search scans 20 000 codes, not every row.
 TABLES: dict[str, tuple[str, str]] = {
@@ -44,11 +50,9 @@ TABLES: dict[str, tuple[str, str]] = {
         "SELECT (row_number() OVER (ORDER BY code))::INTEGER AS code_id, code, lower(code) AS code_lower "
         "FROM (SELECT DISTINCT code FROM read_parquet($files))",
     ),
-    "coupons_daily": (
-        "coupons_daily",
-        "SELECT day, code_id, attempts::INTEGER AS attempts, successes::INTEGER AS successes, last_used "
-        "FROM read_parquet($files) JOIN coupon_codes USING (code) ORDER BY day, code_id",
-    ),
+    "coupons_daily": ("coupons_daily", _COUPONS),
+    # the same for the newest days only: a short range scans a few days' rows, not a row group
+    "coupons_recent": ("coupons_daily", _COUPONS),
     "user_days_any": ("user_days_any", "SELECT * FROM read_parquet($files)"),
     "user_hours_any": ("user_hours_any", "SELECT * FROM read_parquet($files)"),
 }
@@ -56,7 +60,7 @@ TABLES: dict[str, tuple[str, str]] = {
 
 @dataclass
 class Loaded:
-    """One manifest version's tables: which exist, the first day of the hourly ones, the cursors."""
+    """One manifest version's tables: which exist, the first day of the recent ones, the cursors."""
 
     manifest: Manifest
     db: duckdb.DuckDBPyConnection
@@ -89,7 +93,7 @@ def load(manifest: Manifest, store: ObjectStore, cache_dir: Path) -> Loaded:
     hourly_from = newest - timedelta(days=RECENT_HOURLY_DAYS - 1) if newest else date.max
     present = set()
     for table, (dataset, sql) in TABLES.items():
-        first = hourly_from if table.startswith("gen_hourly") else date.min
+        first = hourly_from if table in RECENT else date.min
         keys = [f.key for day, f in manifest.days(dataset).items() if day >= first]
         if keys:
             params = {"files": local_paths(store, keys, cache_dir)} if "$files" in sql else {}

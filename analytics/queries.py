@@ -290,9 +290,10 @@ class AnalyticsQueries:
         if "coupons_daily" not in loaded.tables:
             return answer
         # The 20 000-odd codes are searched first; the per-day rows are then matched by number.
+        table = "coupons_recent" if "coupons_recent" in loaded.tables and first >= loaded.hourly_from else "coupons_daily"
         used = (
             "SELECT c.code, sum(d.attempts) AS attempts, sum(d.successes) AS successes, max(d.last_used) AS last_used "
-            "FROM coupons_daily d JOIN (SELECT code_id, code FROM coupon_codes WHERE contains(code_lower, $search)) c "
+            f"FROM {table} d JOIN (SELECT code_id, code FROM coupon_codes WHERE contains(code_lower, $search)) c "
             "USING (code_id) WHERE d.day BETWEEN $first AND $last GROUP BY c.code"
         )
         params: dict[str, Any] = {"first": first, "last": last, "search": search.lower()}

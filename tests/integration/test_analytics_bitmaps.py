@@ -79,3 +79,13 @@ def test_a_new_export_is_loaded_in_the_background_while_the_previous_one_answers
         assert views.kpis(f)["current"]["generations"] == 1
     assert views.wait_for_load().version == read_manifest(runtime.store).version
     assert views.kpis(f)["current"] == {"generations": 3, "successes": 3, "success_rate": 1.0, "unique_users": 3}
+
+
+def test_coupons_of_the_newest_days_and_of_older_ones(views) -> None:
+    def uses(first: int, last: int) -> list[tuple[str, int]]:
+        found = views.coupons(parse_filters("custom", NOW, start=days_ago(first), end=days_ago(last)), "welcome")
+        return [(c["code"], c["attempts"]) for c in found["coupons"]]
+
+    assert uses(0, 0) == [("WELCOME10", 2)]  # the newest days' table
+    assert uses(100, 100) == [("WELCOME10", 2)]  # the table of every day
+    assert uses(160, 0) == [("WELCOME10", 6)]
