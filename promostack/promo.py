@@ -148,12 +148,6 @@ def render_key(fmt: str, now: datetime | None = None) -> str:
     return f"renders/{now:%Y-%m-%d}/{uuid.uuid4().hex}.{EXTENSIONS[fmt]}"
 
 
-def content_type_of(key: str) -> str | None:
-    """The content type of a rendered image's key, by its extension."""
-    by_extension = {ext: CONTENT_TYPES[fmt] for fmt, ext in EXTENSIONS.items()}
-    return by_extension.get(key.rsplit(".", 1)[-1])
-
-
 def attempt_record(request: PromoRequest, *, event_id: str, output_key: str | None = None) -> GenerationRecord:
     """The generation event of `request`, written as a pending attempt before its effect."""
     return GenerationRecord(

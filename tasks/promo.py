@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from prefect import task
 
 from promostack.db.generations import GenerationRecord, Status, record_generation, settle
-from promostack.promo import PromoInputs, content_type_of, promo_inputs
+from promostack.promo import PromoInputs, promo_inputs
 from promostack.runtime import Runtime
+from promostack.storage import content_type_of
 from tasks.retries import RETRY_DEPENDENCY_ERRORS
 
 

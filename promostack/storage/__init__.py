@@ -1,6 +1,6 @@
 """Object storage behind one interface: a local folder (embedded) or S3-compatible (boto3)."""
 
-from promostack.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StorageError, check_key
+from promostack.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StorageError, check_key, content_type_of
 from promostack.storage.factory import build_store
 from promostack.storage.local import LocalStore
 from promostack.storage.s3 import S3Store
@@ -14,4 +14,5 @@ __all__ = [
     "StorageError",
     "build_store",
     "check_key",
+    "content_type_of",
 ]

@@ -13,6 +13,26 @@ from promostack.errors import DependencyError, NotFound
 # backslashes or control characters, so a key can never escape a local root or surprise a URL.
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._=-]{0,127}")
 
+# The one content-type table: what an object is served and stored as, by its key's extension.
+CONTENT_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+    "parquet": "application/vnd.apache.parquet",
+}
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+
+
+def content_type_of(key: str) -> str:
+    """The content type of the object at `key`, by its extension (octet-stream when unknown)."""
+    name = key.rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return CONTENT_TYPES.get(extension, UNKNOWN_CONTENT_TYPE)
+
 
 class StorageError(DependencyError):
     """The store failed: unreachable, refused, or asked for an invalid key."""

@@ -26,13 +26,12 @@ from cachetools import LRUCache
 from pydantic import BaseModel, ValidationError
 
 from promostack.errors import InvalidInput, NotFound
-from promostack.storage import ObjectNotFound, ObjectStore, StorageError, check_key
+from promostack.storage import ObjectNotFound, ObjectStore, StorageError, check_key, content_type_of
 from promostack.templates.background import Refit, read_background, refit_areas
 from promostack.templates.schema import TemplateIndex, TemplateMeta, TemplateSummary, check_slug
 
 PREFIX = "templates/"
 INDEX_KEY = "templates/index.json"
-_CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
 class TemplateNotFound(NotFound):
@@ -273,8 +272,7 @@ class TemplateStore:
             # The backup goes first: if anything below fails, the previous meta is recoverable.
             self.store.put(f"{PREFIX}{slug}/backups/meta-{_stamp(now)}.json", old_raw, "application/json")
         if image is not None:
-            suffix = Path(image_name).suffix.lower()
-            self.store.put(meta.image_key, image, _CONTENT_TYPES.get(suffix))
+            self.store.put(meta.image_key, image, content_type_of(meta.image_key))
         self.store.put(meta_key(slug), meta.model_dump_json(indent=2).encode(), "application/json")
         if old_raw is None:
             self.store.delete(tombstone_key(slug))  # saved again after a delete: no longer deleted

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from promostack.errors import InvalidInput, NotFound
-from promostack.storage import ObjectNotFound
+from promostack.storage import ObjectNotFound, content_type_of
 from promostack.templates.schema import TemplateMeta
 from promostack.templates.store import TemplateChanged, TemplateStore, parse_meta
 from webapp.auth import admin_api
@@ -27,7 +27,6 @@ from webapp.errors import WebError
 from webapp.routes.admin_json import json_body
 
 STAMP_RE = re.compile(r"^\d{8}T\d{6}(?:\.\d{6})?Z\Z")
-IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def _templates(request: Request) -> TemplateStore:
@@ -109,10 +108,9 @@ async def version_image(request: Request) -> Response:
     store = _templates(request)
     meta = await run_in_threadpool(_backup, store, slug, stamp)
     data = await run_in_threadpool(_backup_image, store, meta)
-    suffix = meta.image_key.rsplit(".", 1)[-1].lower()
     return Response(
         data,
-        media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"),
+        media_type=content_type_of(meta.image_key),
         headers={"Cache-Control": "private, max-age=86400"},
     )
 

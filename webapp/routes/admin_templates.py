@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from promostack.errors import InvalidInput
 from promostack.render import available_fonts
+from promostack.storage import content_type_of
 from promostack.templates.background import MAX_BACKGROUND_BYTES, read_background
 from promostack.templates.schema import TemplateMeta
 from promostack.templates.store import TemplateChanged, TemplateExists, TemplateStore
@@ -35,7 +36,6 @@ from webapp.routes.admin_json import json_body, schema_error
 MAX_IMAGE_BYTES = MAX_BACKGROUND_BYTES
 # Multipart framing adds a little to the file; anything far beyond the image limit is refused unread.
 MAX_UPLOAD_BODY = MAX_IMAGE_BYTES + 64 * 1024
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}
 
 
 def _templates(request: Request) -> TemplateStore:
@@ -116,10 +116,9 @@ async def template_image(request: Request) -> Response:
     store = _templates(request)
     meta = await run_in_threadpool(store.get, request.path_params["slug"])
     data = await run_in_threadpool(store.image, meta.slug, meta)
-    suffix = "." + meta.image_key.rsplit(".", 1)[-1].lower()
     return Response(
         data,
-        media_type=IMAGE_TYPES.get(suffix, "application/octet-stream"),
+        media_type=content_type_of(meta.image_key),
         headers={"Cache-Control": "no-store"},
     )
 

@@ -27,6 +27,7 @@ from promostack.errors import InvalidInput, RateLimited
 from promostack.limits import Limit
 from promostack.promo import MAX_LOGO_BYTES, PromoRequest
 from promostack.render import available_fonts, render_template
+from promostack.storage import content_type_of
 from promostack.templates.schema import MAX_TEXT_CHARS, TemplateMeta
 from webapp.bodies import read_model
 from webapp.context import client_ip, runtime
@@ -130,7 +131,7 @@ async def template_image(request: Request) -> Response:
     data = await run_in_threadpool(template_store(request).image, meta.slug, meta)
     # The gallery and page ask with ?v=<version>, so a new version is a new URL.
     cache = "public, max-age=86400" if request.query_params.get("v") == str(meta.version) else "no-cache"
-    return Response(data, media_type=_image_type(meta.image_key), headers={"Cache-Control": cache})
+    return Response(data, media_type=content_type_of(meta.image_key), headers={"Cache-Control": cache})
 
 
 async def template_preview(request: Request) -> Response:
@@ -199,13 +200,6 @@ async def render(request: Request) -> Response:
     quota = (f"render:ip:{client_ip(request)}", Limit(settings.render_limit_per_ip, settings.render_limit_window_s))
     result = await make_promo(runtime(request), promo, quota=quota)
     return Response(result.image, media_type=result.content_type, headers={"Cache-Control": "no-store"})
-
-
-def _image_type(key: str) -> str:
-    suffix = key.rsplit(".", 1)[-1].lower()
-    return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}.get(
-        suffix, "application/octet-stream"
-    )
 
 
 def routes() -> list[BaseRoute]:
