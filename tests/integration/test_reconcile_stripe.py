@@ -127,7 +127,7 @@ async def test_an_event_that_failed_to_apply_is_applied_by_the_next_reconcile(wo
     sub = subscription("sub_3", "cus_3", [item("si_3", MONTHLY)], discounts=[discount("di_3", coupon("co_3", "forever", percent_off=50))])
     raw = dumps(event("evt_3", "customer.subscription.created", sub))
     rt = world.runtime
-    assert events.store(rt.sessions, raw, json.loads(raw))
+    assert events.store(rt.engine, raw, json.loads(raw))
     world.stripe.fail_next(503, times=3)  # Stripe down while the webhook applied it
     assert events.process(rt.sessions, "evt_3", NO_FILTER, StripeReader(rt.settings)) == "failed"
     world.stripe.put(sub)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -32,11 +32,11 @@ def stripe_fake() -> Iterator[FakeStripe]:
         yield fake
 
 
-def stored(sessions: sessionmaker[Session], *evts: dict) -> list[str]:
+def stored(engine: Engine, *evts: dict) -> list[str]:
     """Store `evts` as the webhook does (in this arrival order); their ids."""
     for evt in evts:
         raw = dumps(evt)
-        assert events.store(sessions, raw, json.loads(raw))
+        assert events.store(engine, raw, json.loads(raw))
     return [evt["id"] for evt in evts]
 
 
@@ -51,11 +51,11 @@ def statuses(sessions: sessionmaker[Session]) -> dict[str, tuple[str, int]]:
         return {e.id: (e.status, e.attempts) for e in session.scalars(select(StripeEvent))}
 
 
-def test_a_batch_applies_its_events_in_the_order_they_happened_not_the_order_they_arrived(sessions: sessionmaker[Session]) -> None:
+def test_a_batch_applies_its_events_in_the_order_they_happened_not_the_order_they_arrived(db_engine: Engine, sessions: sessionmaker[Session]) -> None:
     created = event("evt_1", "customer.subscription.created", subscription("sub_1", "cus_1", [item("si_1", MONTHLY)]), created=NOW - 60)
     grown = event("evt_2", "customer.subscription.updated", subscription("sub_1", "cus_1", [item("si_1", MONTHLY, quantity=3)]), created=NOW - 30)
     shrunk = event("evt_3", "customer.subscription.updated", subscription("sub_1", "cus_1", [item("si_1", MONTHLY, quantity=2)]), created=NOW - 10)
-    ids = stored(sessions, shrunk, created, grown)
+    ids = stored(db_engine, shrunk, created, grown)
 
     assert events.process_batch(sessions, ids, NO_FILTER, None) == {"evt_1": "processed", "evt_2": "processed", "evt_3": "processed"}
 
@@ -67,11 +67,11 @@ def test_a_batch_applies_its_events_in_the_order_they_happened_not_the_order_the
     assert statuses(sessions) == {"evt_1": ("processed", 1), "evt_2": ("processed", 1), "evt_3": ("processed", 1)}
 
 
-def test_a_batch_counts_the_customers_subscriptions_already_mirrored(sessions: sessionmaker[Session]) -> None:
-    first = stored(sessions, event("evt_a", "customer.subscription.created", subscription("sub_a", "cus_1", [item("si_a", MONTHLY)]), created=NOW - 90))
+def test_a_batch_counts_the_customers_subscriptions_already_mirrored(db_engine: Engine, sessions: sessionmaker[Session]) -> None:
+    first = stored(db_engine, event("evt_a", "customer.subscription.created", subscription("sub_a", "cus_1", [item("si_a", MONTHLY)]), created=NOW - 90))
     assert events.process(sessions, first[0], NO_FILTER, None) == "processed"
     ids = stored(
-        sessions,
+        db_engine,
         event("evt_b", "customer.subscription.created", subscription("sub_b", "cus_1", [item("si_b", YEARLY, quantity=2)]), created=NOW - 60),
         event("evt_c", "customer.subscription.created", subscription("sub_c", "cus_2", [item("si_c", MONTHLY)]), created=NOW - 50),
         event("evt_d", "customer.subscription.deleted", subscription("sub_a", "cus_1", [item("si_a", MONTHLY)], status="canceled"), created=NOW - 40),
@@ -91,11 +91,11 @@ def test_a_batch_counts_the_customers_subscriptions_already_mirrored(sessions: s
     assert status == {"sub_a": "canceled", "sub_b": "active", "sub_c": "active"}
 
 
-def test_an_event_older_than_the_mirror_changes_nothing_inside_a_batch(sessions: sessionmaker[Session]) -> None:
-    newer = stored(sessions, event("evt_new", "customer.subscription.updated", subscription("sub_1", "cus_1", [item("si_1", MONTHLY, quantity=3)]), created=NOW - 10))
+def test_an_event_older_than_the_mirror_changes_nothing_inside_a_batch(db_engine: Engine, sessions: sessionmaker[Session]) -> None:
+    newer = stored(db_engine, event("evt_new", "customer.subscription.updated", subscription("sub_1", "cus_1", [item("si_1", MONTHLY, quantity=3)]), created=NOW - 10))
     events.process(sessions, newer[0], NO_FILTER, None)
     ids = stored(
-        sessions,
+        db_engine,
         event("evt_old", "customer.subscription.created", subscription("sub_1", "cus_1", [item("si_1", MONTHLY)]), created=NOW - 60),
         event("evt_other", "customer.subscription.created", subscription("sub_2", "cus_2", [item("si_2", MONTHLY)]), created=NOW - 5),
     )
@@ -107,12 +107,12 @@ def test_an_event_older_than_the_mirror_changes_nothing_inside_a_batch(sessions:
     assert movements(sessions) == [("cus_1", "new", 3000, "evt_new"), ("cus_2", "new", 1000, "evt_other")]
 
 
-def test_a_failure_inside_a_batch_leaves_only_that_event_failed(sessions: sessionmaker[Session], stripe_fake: FakeStripe, tmp_path: Path) -> None:
+def test_a_failure_inside_a_batch_leaves_only_that_event_failed(db_engine: Engine, sessions: sessionmaker[Session], stripe_fake: FakeStripe, tmp_path: Path) -> None:
     reader = StripeReader(make_settings(tmp_path, stripe_secret_key=stripe_fake.api_key, stripe_api_base=stripe_fake.base_url))
     # Its discounts are named by id, and Stripe does not know the subscription: it cannot be applied.
     broken = subscription("sub_2", "cus_2", [item("si_2", MONTHLY)], discounts=[discount("di_2", coupon("co_2", "forever", percent_off=50))])
     ids = stored(
-        sessions,
+        db_engine,
         event("evt_1", "customer.subscription.created", subscription("sub_1", "cus_1", [item("si_1", MONTHLY)]), created=NOW - 30),
         event("evt_2", "customer.subscription.created", broken, created=NOW - 20),
         event("evt_3", "customer.subscription.created", subscription("sub_3", "cus_3", [item("si_3", MONTHLY)]), created=NOW - 10),
@@ -128,9 +128,9 @@ def test_a_failure_inside_a_batch_leaves_only_that_event_failed(sessions: sessio
     assert movements(sessions) == [("cus_1", "new", 1000, "evt_1"), ("cus_3", "new", 1000, "evt_3")]
 
 
-def test_events_already_applied_are_left_out_of_a_batch(sessions: sessionmaker[Session]) -> None:
+def test_events_already_applied_are_left_out_of_a_batch(db_engine: Engine, sessions: sessionmaker[Session]) -> None:
     ids = stored(
-        sessions,
+        db_engine,
         event("evt_1", "customer.subscription.created", subscription("sub_1", "cus_1", [item("si_1", MONTHLY)]), created=NOW - 30),
         event("evt_2", "customer.subscription.created", subscription("sub_2", "cus_2", [item("si_2", MONTHLY)]), created=NOW - 20),
     )

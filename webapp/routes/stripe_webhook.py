@@ -44,7 +44,9 @@ MAX_EVENT_BYTES = 1024 * 1024
 APPLY_BATCH = 200
 # Batches applied at once by one process, each on a thread and a database connection of its
 # own: an event that reads Stripe (discounts named by id) holds up one batch, not all of them.
-APPLIERS = 3
+# Measured: 1 answered 275-312 deliveries/s, 3 answered 243-253 (more threads applying take
+# the interpreter from the requests); 2 keeps a second loop for when one waits on Stripe.
+APPLIERS = 2
 
 
 class EventApplier:
@@ -117,7 +119,7 @@ async def stripe_webhook(request: Request) -> Response:
     except InvalidInput as exc:
         raise MalformedBody(str(exc), kind="unverified_event") from exc
     try:
-        new = await run_in_threadpool(events.store, rt.sessions, raw, event)
+        new = await run_in_threadpool(events.store, rt.engine, raw, event)
     except SQLAlchemyError as exc:
         log.warning("Stripe event %s not stored (Stripe will deliver it again): %s", event["id"], exc)
         raise WebError(503, "The event could not be stored; deliver it again.") from exc
