@@ -47,3 +47,22 @@ def test_seed_demo_adds_a_live_campaign_with_every_shape_once(sessions, tmp_path
     campaign = get_campaign(sessions, DEMO_SLUG)
     assert campaign.status == "live" and sorted(campaign.overlays) == ["portrait", "square", "story"]
     assert overlays.raw(campaign.overlays["story"]["key"]) == demo_overlay("story")
+
+
+def test_the_lifecycle_flow_opens_and_ends_campaigns_and_writes_a_digest_per_live_one(prefect_harness, runtime) -> None:  # type: ignore[no-untyped-def]
+    from flows.campaigns import campaign_lifecycle
+    from tests.integration.test_render_flows import artifacts_of
+
+    make(runtime.sessions, "opens", starts_at=NOW - timedelta(minutes=1))
+    make(runtime.sessions, "ends", ends_at=NOW - timedelta(minutes=1))
+    set_status(runtime.sessions, "ends", "live", NOW - timedelta(hours=1))
+
+    state = campaign_lifecycle(now=NOW, digest=True, return_state=True)
+    report = state.result()
+    assert (report.opened, report.ended) == (["opens"], ["ends"])
+    assert [d.slug for d in report.digests] == ["opens"]  # the live one; the ended one has no digest
+    artifact = artifacts_of(state.state_details.flow_run_id)["campaign-digest-opens"]
+    assert "| 0 | 0 | 0 |" in artifact.data
+
+    quiet = campaign_lifecycle(now=NOW + timedelta(hours=1)).model_dump()  # 10:00 UTC: no digest slot
+    assert quiet == {"opened": [], "ended": [], "digests": []}
