@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# The suite runs in this many pytest processes (xdist); each makes its own databases, Prefect server
+# and fakes, so they never share state. `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test bench clean-var
 
@@ -25,7 +28,7 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	@bash tests/ensure_browser.sh
-	@set +e; $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@set +e; $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 
 bench: $(VENV)/.dev
