@@ -176,17 +176,6 @@ class SignalRecap(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class LoginAttempt(Base):
-    """A failed admin log-in, kept in the database so every web instance counts the same ones."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_client_attempted_at", "client", "attempted_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client: Mapped[str] = mapped_column(String(64))  # the client's IP address
-    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class RateLimitWindow(Base):
     """One fixed window of one rate limit: how many hits `key` had in window number `window`."""
 
