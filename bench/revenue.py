@@ -8,7 +8,7 @@
   the snapshot and reconcile flows do), and `revenue_page_100k_subs_s`: the Revenue page's
   figures for the same book, which read the customer MRR ledger instead.
 * `webhook_events_per_s` — target >= 200: signed `customer.subscription.*` deliveries POSTed to
-  the real app under uvicorn by 8 client threads over HTTP, 10 % of them duplicates, each
+  the real app under uvicorn (its own process, as in production) by 8 client threads over HTTP, 10 % of them duplicates, each
   verified, stored once and acknowledged; `webhook_events_applied_per_s` counts until every
   stored event is applied to the mirror (the work done after the answer). Baseline
   `rejected_deliveries_per_s`: the same deliveries with a wrong signature (body read and
@@ -26,29 +26,27 @@ from __future__ import annotations
 import os
 import platform
 import random
+import subprocess
 import sys
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from promostack.billing.dashboard import overview  # noqa: E402
 from promostack.billing.mrr import NO_FILTER, Coupon, Item, Subscription, customer_mrr, mrr_totals  # noqa: E402
 from promostack.billing.mirror import load_subscriptions  # noqa: E402
-from promostack.config import Settings  # noqa: E402
 from promostack.db.engine import make_engine, make_session_factory  # noqa: E402
 from promostack.db.migrate import upgrade  # noqa: E402
 from promostack.db.revenue import CustomerMrr, StripeEvent, StripeSubscription, StripeSubscriptionItem  # noqa: E402
 from bench.signals import median_s  # noqa: E402
-from tests.browser.conftest import _ThreadedServer  # noqa: E402  (the browser tests' uvicorn-in-a-thread)
 from tests.fakes.ports import free_port  # noqa: E402
 from tests.fakes.stripe_api import dumps, event, item, price, signature_header, subscription  # noqa: E402
 
@@ -181,15 +179,31 @@ def post_all(url: str, bodies: list[bytes], secret: str) -> tuple[float, list[in
     return time.perf_counter() - start, statuses
 
 
-def bench_webhook(url: str, tmp: Path) -> tuple[float, float, float]:
-    from webapp.app import create_app
-
-    settings = Settings(_env_file=None, data_dir=tmp, database_url=url, stripe_webhook_secret=SECRET)  # type: ignore[call-arg]
+def start_web(url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The web app as production runs it: its own uvicorn process (the clients stay in this one)."""
     port = free_port()
-    server = _ThreadedServer(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    server.ready.wait(60)
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "REDIS_URL")}
+    env.update(DATABASE_URL=url, DATA_DIR=str(tmp), STRIPE_WEBHOOK_SECRET=SECRET)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "webapp.app:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.1)
+
+
+def bench_webhook(url: str, tmp: Path) -> tuple[float, float, float]:
+    process, port = start_web(url, tmp)
     endpoint = f"http://127.0.0.1:{port}/stripe/webhook"
     try:
         post_all(endpoint, deliveries(100), SECRET)  # warm-up: pools, imports
@@ -214,8 +228,8 @@ def bench_webhook(url: str, tmp: Path) -> tuple[float, float, float]:
         assert (retried, ledger) == (0, expected_ledger(DELIVERIES)), (retried, ledger)
         engine.dispose()
     finally:
-        server.should_exit = True
-        thread.join(30)
+        process.terminate()
+        process.wait(30)
     return DELIVERIES / elapsed, DELIVERIES / applied_s, DELIVERIES / rejected_s
 
 
@@ -252,7 +266,8 @@ def main() -> None:
         print(f"webhook_events_applied_per_s: {applied:.0f}")
         print(f"rejected_deliveries_per_s: {rejected:.0f}")
         print(f"  how: {DELIVERIES} signed deliveries (10 % duplicates) POSTed by {CLIENTS} threads over HTTP to")
-        print("  uvicorn serving the real app on Postgres; applied = until every stored event is processed;")
+        print("  uvicorn serving the real app on Postgres in its own process (the clients in this one);")
+        print("  applied = until every stored event is processed;")
         print("  baseline = the same deliveries with a wrong signature (refused before the database);")
         print("  the target (>= 200) is for webhook_events_per_s; events are applied in batches behind the answers")
         print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
