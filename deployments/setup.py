@@ -30,6 +30,8 @@ from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.exceptions import ObjectNotFound
 
+from tasks.quotas import FUNDERPRO_API, TWELVE_DATA
+
 POOL = "promostack-process"
 IDEMPOTENT_TAG = "idempotent"
 # A run is a zombie when no heartbeat came for this long (three missed 30 s beats).
@@ -63,13 +65,13 @@ QUEUES = [
 ]
 
 GLOBAL_LIMITS = [
-    # Twelve Data's free plan: 8 requests a minute, whoever asks.
-    GlobalLimit("twelve-data", limit=8, per_second=8 / 60),
-    # FunderPro's discount API: requests in flight at once from every worker together.
-    GlobalLimit("funderpro-api", limit=10),
-    # Bulk-render parts running at once over every worker (each renders in 2 threads).
-    GlobalLimit("bulk-render-parts", limit=6),
+    # Twelve Data's free plan: 8 requests a minute, whoever asks (taken in tasks/signals.py).
+    GlobalLimit(TWELVE_DATA, limit=8, per_second=8 / 60),
+    # FunderPro's discount API: requests in flight at once from every worker together (taken by
+    # the coupon checks of bulk renders and promo flows, tasks/quotas.py).
+    GlobalLimit(FUNDERPRO_API, limit=10),
 ]
+# Bulk parts at once are bounded by the `renders` queue's limit and each worker's --limit.
 
 ZOMBIE = "promostack: crash zombie flow runs"
 RERUN = "promostack: re-run crashed idempotent deployments"

@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable
 
 from prefect import task
 
+from promostack.coupons import CouponValidator
 from promostack.db.generations import GenerationRecord, Status, record_generation, settle
 from promostack.promo import PromoInputs, promo_inputs
 from promostack.runtime import Runtime
 from promostack.storage import content_type_of
+from tasks.quotas import flow_validator
 from tasks.retries import RETRY_DEPENDENCY_ERRORS
 
 
@@ -26,6 +28,15 @@ async def check_coupon_and_load_template(runtime: Runtime, code: str, slug: str)
 
     Both are fetched at once: either may be a network call.
     """
+    return await _check_and_load(runtime.validator, runtime, code, slug)
+
+
+async def check_coupon_and_load_template_in_flow(runtime: Runtime, code: str, slug: str) -> PromoInputs:
+    """The same inside a flow run, where a FunderPro check holds a slot of the shared limit."""
+    return await _check_and_load(flow_validator(runtime), runtime, code, slug)
+
+
+async def _check_and_load(validator: CouponValidator, runtime: Runtime, code: str, slug: str) -> PromoInputs:
     templates = runtime.templates
 
     def load() -> tuple[object, bytes]:
@@ -33,7 +44,7 @@ async def check_coupon_and_load_template(runtime: Runtime, code: str, slug: str)
         return meta, templates.image(slug, meta)
 
     check, loaded = await asyncio.gather(
-        asyncio.to_thread(runtime.validator.validate, code), asyncio.to_thread(load), return_exceptions=True
+        asyncio.to_thread(validator.validate, code), asyncio.to_thread(load), return_exceptions=True
     )
     return promo_inputs(check, loaded)  # type: ignore[arg-type]
 
@@ -75,7 +86,7 @@ class PromoSteps:
 
 DIRECT_STEPS = PromoSteps(check_coupon_and_load_template, store_image, record_attempt, settle_attempt)
 TASK_STEPS = PromoSteps(
-    task(check_coupon_and_load_template, name="check-coupon-and-load-template", **RETRY_DEPENDENCY_ERRORS),
+    task(check_coupon_and_load_template_in_flow, name="check-coupon-and-load-template", **RETRY_DEPENDENCY_ERRORS),
     task(store_image, name="store-render", **RETRY_DEPENDENCY_ERRORS),
     task(record_attempt, name="record-generation", **RETRY_DEPENDENCY_ERRORS),
     task(settle_attempt, name="settle-generation", **RETRY_DEPENDENCY_ERRORS),

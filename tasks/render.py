@@ -26,6 +26,7 @@ from promostack.bulk import (
 from promostack.db.generations import GenerationLog
 from promostack.render.encode import ImageFormat
 from promostack.runtime import Runtime
+from tasks.quotas import flow_validator
 from tasks.retries import RETRY_DEPENDENCY_ERRORS
 
 
@@ -73,7 +74,7 @@ def render_bulk_images(runtime: Runtime, job: BulkJob, workers: int) -> BulkOutc
         return run_bulk(
             job,
             runtime.store,
-            validator=runtime.validator,
+            validator=flow_validator(runtime),  # FunderPro's checks share one limit over all workers
             workers=workers,
             on_progress=progress,
             on_row=lambda code, key, problem: events.add(

@@ -34,6 +34,7 @@ from promostack.signals.messages import close_text, signal_text
 from promostack.signals.params import StrategyParams
 from promostack.signals.strategy import TrendStrategy
 from tasks.forex_channel import ChannelRejected, ForexChannel, PostNotSent
+from tasks.quotas import twelve_data_slot
 from tasks.retries import retry_on_dependency_error
 
 #: A closing reply older than this is not sent late (e.g. when the bot was only just configured).
@@ -68,6 +69,8 @@ async def fetch_candles(
 ) -> tuple[pd.DataFrame, str]:
     """(the newest `count` closed candles, their source "live" or "replay")."""
     source = build_candle_source(runtime.settings, symbol, interval)
+    if source.source == "live":
+        await twelve_data_slot()  # one request: the quota every worker shares (tasks/quotas.py)
     try:
         candles = await asyncio.to_thread(source.closed_candles, symbol, interval, count, now)
     finally:

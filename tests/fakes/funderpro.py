@@ -26,8 +26,25 @@ class FakeFunderPro:
     fail_next: int = 0  # answer this many requests with 503 first, then behave per `mode`
     slow_s: float = 2.0
     requests: int = 0
+    hold_s: float = 0.0  # every answer waits this long (so overlapping requests can be counted)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests the server was answering at one moment
     base_url: str = ""
     _release: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def serve(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes]:
+        """`answer`, counting the requests in flight around it."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.hold_s:
+                self._release.wait(self.hold_s)
+            return self.answer(path, query)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes]:
         """The status and body for one request."""
@@ -70,7 +87,7 @@ def run_fake_funderpro(fake: FakeFunderPro | None = None) -> Iterator[FakeFunder
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             url = urlparse(self.path)
-            status, body = fake.answer(url.path, parse_qs(url.query))
+            status, body = fake.serve(url.path, parse_qs(url.query))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
