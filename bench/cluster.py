@@ -170,10 +170,16 @@ def probe_runs(cluster: Cluster, runs: int, seconds: float) -> dict[str, float |
 
 def bulk_on_fresh_workers(cluster: Cluster, names: list[str], csv_text: str, job_id: str,
                           args: argparse.Namespace) -> float:
-    """Codes per second of a bulk render on new workers `names`, pinned round-robin to one CPU
-    each (machines of one core), stopped afterwards."""
+    """Codes per second of a bulk render on new workers `names`, each a machine of one core,
+    stopped afterwards. One worker is pinned to CPU 0. Several are, with `--placement pinned`,
+    pinned round-robin to one CPU each (3 workers on 2 cores: two share CPU 0 whatever work they
+    draw); with `--placement shared` (the default) left to the OS scheduler over the machine's
+    cores, each sized for one CPU (`WORKER_CPUS=1`: `--limit 2`, one render thread a part)."""
     for i, name in enumerate(names):
-        cluster.start_worker(name, {cluster.cpus[i % len(cluster.cpus)]}, i)
+        if len(names) == 1 or args.placement == "pinned":
+            cluster.start_worker(name, {cluster.cpus[i % len(cluster.cpus)]}, i, sized_for=1)
+        else:
+            cluster.start_worker(name, None, i, sized_for=1)
     for name in names:
         cluster.wait_worker_online(name)
     load = os.getloadavg()[0]
@@ -197,11 +203,16 @@ def parts_per_worker(cluster: Cluster, job_id: str, names: list[str]) -> str:
 
 
 def affinity_of(cluster: Cluster) -> str:
-    """The CPUs each bulk-phase worker was pinned to, and the `--limit` that gave it (deployments/worker.py)."""
+    """The CPUs each bulk-phase worker was pinned to (or "any"), and the `--limit` it had (deployments/worker.py)."""
     from deployments.worker import worker_limit
 
-    return ", ".join(f"{name} cpu {','.join(map(str, sorted(cpus)))} limit {worker_limit(len(cpus))}"
-                     for name, cpus in cluster.affinity.items() if name == "worker-solo" or name.startswith("worker-b"))
+    def placed(name: str, cpus: set[int]) -> str:
+        where = f"cpu {','.join(map(str, sorted(cpus)))}" if cpus else "any cpu"
+        sized = cluster.sized_for.get(name, len(cpus) or len(cluster.cpus))
+        return f"{name} {where} sized for {sized} limit {worker_limit(sized)}"
+
+    return ", ".join(placed(name, cpus) for name, cpus in cluster.affinity.items()
+                     if name == "worker-solo" or name.startswith("worker-b"))
 
 
 def _exit_once(*_: object) -> None:
@@ -213,6 +224,8 @@ def _exit_once(*_: object) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--placement", choices=["shared", "pinned"], default="shared",
+                        help="the 3 bulk workers: left to the OS over all cores (shared) or one CPU each round-robin")
     parser.add_argument("--codes", type=int, default=5000)
     parser.add_argument("--part-size", type=int, default=1000)
     parser.add_argument("--probe-seconds", type=float, default=20.0)
@@ -256,7 +269,8 @@ def main() -> None:
             f"killed with SIGKILL while it ran probes; "
             f"crashed_detected_s from the runs' state history; bulk renders of {args.codes} codes in parts of "
             f"{args.part_size}, JPEG, timed from submission to Completed, on 1 fresh worker then on 3 (other "
-            f"codes), back to back after the probes."
+            f"codes), back to back after the probes; the 1 worker pinned to CPU 0, the 3 placed "
+            f"{args.placement!r}; every bulk worker sized for 1 CPU (WORKER_CPUS=1)."
         )
     finally:
         cluster.stop()

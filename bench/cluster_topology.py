@@ -45,6 +45,7 @@ class Cluster:
         # Workers are pinned round-robin to the CPUs this bench may use: each its own share.
         self.cpus = sorted(os.sched_getaffinity(0))
         self.affinity: dict[str, set[int]] = {}
+        self.sized_for: dict[str, int] = {}
 
     # --- environments --------------------------------------------------------------------------
 
@@ -176,13 +177,18 @@ class Cluster:
         for i in range(workers):
             self.wait_worker_online(f"worker-{i + 1}")
 
-    def start_worker(self, name: str, cpus: set[int], i: int) -> None:
+    def start_worker(self, name: str, cpus: set[int] | None, i: int, sized_for: int | None = None) -> None:
         """A worker as production starts one (`python -m deployments.worker`: its `--limit` and its
         parts' render threads follow the CPUs it may use), pinned to `cpus` the way a machine of
-        that many cores would have them."""
-        self.affinity[name] = cpus
-        self.spawn(name, ["taskset", "-c", ",".join(map(str, sorted(cpus))), str(BIN / "python"),
-                          "-m", "deployments.worker", "--name", f"bench-{name}"], self.worker_env(i))
+        that many cores would have them, or left to the OS scheduler (`cpus` None) and sized for
+        `sized_for` CPUs (`WORKER_CPUS`, as several workers sharing one box are)."""
+        self.affinity[name] = cpus or set()
+        env = self.worker_env(i)
+        if sized_for is not None:
+            env["WORKER_CPUS"] = str(sized_for)
+            self.sized_for[name] = sized_for
+        pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
+        self.spawn(name, [*pin, str(BIN / "python"), "-m", "deployments.worker", "--name", f"bench-{name}"], env)
 
     def wait_worker_online(self, name: str, timeout_s: float = 120) -> None:
         from prefect.client.orchestration import get_client

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from flows.bulk_render_part import usable_cpus
+from promostack.config import get_settings
 
 POOL = "promostack-process"
 ENV_DEFAULTS = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30", "PREFECT_WORKER_QUERY_SECONDS": "5"}
@@ -44,11 +45,17 @@ def worker_command(cpus: int, extra: list[str]) -> list[str]:
     return command + extra
 
 
+def launch_command(extra: list[str]) -> tuple[int, list[str]]:
+    """The CPUs this worker is sized for (affinity, quota, `WORKER_CPUS`) and its command line."""
+    cpus = usable_cpus(declared=get_settings().worker_cpus)
+    return cpus, worker_command(cpus, extra)
+
+
 def main() -> None:
     """Replace this process with the Prefect worker (signals go straight to it)."""
-    command = worker_command(usable_cpus(), sys.argv[1:])
+    cpus, command = launch_command(sys.argv[1:])
     env = {**ENV_DEFAULTS, **os.environ}
-    print(f"deployments.worker: {usable_cpus()} CPU(s) usable: {' '.join(command[1:])}", flush=True)
+    print(f"deployments.worker: {cpus} CPU(s) usable: {' '.join(command[1:])}", flush=True)
     os.execvpe(command[0], command, env)
 
 

@@ -80,7 +80,7 @@ def bulk_render(
         outcome = _render_in_child_runs(runtime, job, key_of_codes, slices, workers, fmt, quality)
     else:
         slices = []
-        outcome = render_bulk_images(runtime, job, render_threads(workers))
+        outcome = render_bulk_images(runtime, job, render_threads(workers, runtime.settings.worker_cpus))
     key = write_bulk_zip(runtime, job, outcome, zip_key)
     if outcome.problems:
         create_table_artifact(

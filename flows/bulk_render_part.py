@@ -26,8 +26,10 @@ from tasks.render import prepare_bulk_job, render_bulk_slice
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
-def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
-    """The number of CPUs this process may use: its affinity, lowered to its container's CPU quota."""
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX, declared: int | None = None) -> int:
+    """The number of CPUs this process may use: its affinity, lowered to its container's CPU quota
+    and to `declared` (the `WORKER_CPUS` setting: a share the platform does not show, such as
+    several workers on one box)."""
     # The affinity, not os.cpu_count(): a process pinned by taskset, a container's cpuset or a
     # worker started on a share of a box sees the CPUs it can actually use. A quota (cgroup v2
     # `cpu.max`, how Docker's --cpus and most platforms size a container) leaves the affinity at
@@ -40,12 +42,14 @@ def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
             cpus = min(cpus, math.ceil(int(quota) / int(period)))
     except (OSError, ValueError):
         pass  # no cgroup v2 quota here
+    if declared is not None:
+        cpus = min(cpus, declared)
     return max(1, cpus)
 
 
-def render_threads(workers: int | None) -> int:
+def render_threads(workers: int | None, declared_cpus: int | None = None) -> int:
     """The render threads of a bulk run: `workers` when given, else one per CPU this process may use."""
-    return workers if workers is not None else min(usable_cpus(), MAX_WORKERS)
+    return workers if workers is not None else min(usable_cpus(declared=declared_cpus), MAX_WORKERS)
 
 
 class PartReport(BaseModel):
@@ -74,7 +78,7 @@ def bulk_render_part(
     default one per CPU this run's process may use)."""
     runtime = current_runtime()
     job = prepare_bulk_job(runtime, template_slug, None, csv_key, job_id, fmt, quality)
-    threads = render_threads(workers)
+    threads = render_threads(workers, runtime.settings.worker_cpus)
     get_run_logger().info(f"rows {start}-{stop} of {job.job_id} in {threads} render thread(s)")
     outcome = render_bulk_slice(runtime, job, start, stop, threads)
     return PartReport(

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # Updates one bot handles at once per process; a /promo mostly waits on the render and the Bot API.
     telegram_concurrent_updates: int = Field(default=64, ge=1, le=4096)
 
+    # --- workers ---------------------------------------------------------------------------
+    # The CPUs a Prefect worker (and the flow runs it starts) is sized for, when the platform does
+    # not show its share (several workers on one box); default: affinity lowered to the cgroup quota.
+    worker_cpus: int | None = Field(default=None, ge=1, le=256)
+
     # --- coupons -------------------------------------------------------------------------
     coupon_validator: Literal["auto", "local", "funderpro"] = "auto"
     funderpro_product_id: str | None = None

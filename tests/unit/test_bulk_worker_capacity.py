@@ -47,3 +47,19 @@ def test_a_limit_given_on_the_command_line_replaces_the_derived_one() -> None:
     assert command[1:5] == ["worker", "start", "--pool", "promostack-process"]
     assert command.count("--limit") == 1 and command[command.index("--limit") + 1] == "8"
     assert worker_command(2, [])[-2:] == ["--limit", "3"]
+
+
+def test_a_declared_share_sizes_a_worker_that_shares_a_box(tmp_path: Path) -> None:
+    # WORKER_CPUS: three one-core workers on a two-core box each take two runs and render in one thread.
+    assert usable_cpus(tmp_path / "absent", declared=1) == 1
+    assert render_threads(None, 1) == 1 and render_threads(4, 1) == 4
+    # A share larger than the CPUs the process may use is lowered to them.
+    assert usable_cpus(tmp_path / "absent", declared=256) == len(os.sched_getaffinity(0))
+
+
+def test_the_worker_launcher_reads_worker_cpus_from_the_environment() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKER_CPUS": "1"}
+    script = "from deployments.worker import launch_command; cpus, command = launch_command([]); print(cpus, command[-1])"
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    assert out == ["1", "2"]
