@@ -278,19 +278,13 @@ async def test_an_uncertain_post_waits_for_an_operator_and_resend_sends_it_once(
 
 async def test_each_twelve_data_request_takes_a_slot_of_the_limit_every_worker_shares(world: World) -> None:
     from prefect import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
     from tasks.quotas import TWELVE_DATA
+    from tests.integration.prefect_limits import global_limit
 
-    async with get_client() as client:
-        # Slots that decay only after minutes: what the runs took is still there to read.
-        await client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(name=TWELVE_DATA, limit=8, slot_decay_per_second=0.001)
-        )
-        try:
-            world.twelve_data.fail_next(429, "You have run out of API credits for the current minute.")
-            await generate_signals(now=NOW)  # two requests: the 429 and its retry
-            taken = (await client.read_global_concurrency_limit_by_name(TWELVE_DATA)).active_slots
-        finally:
-            await client.delete_global_concurrency_limit_by_name(TWELVE_DATA)
+    # Slots that decay only after minutes: what the runs took is still there to read.
+    async with global_limit(TWELVE_DATA, 8, slot_decay_per_second=0.001), get_client() as client:
+        world.twelve_data.fail_next(429, "You have run out of API credits for the current minute.")
+        await generate_signals(now=NOW)  # two requests: the 429 and its retry
+        taken = (await client.read_global_concurrency_limit_by_name(TWELVE_DATA)).active_slots
     assert len(world.twelve_data.requests) == 2 and taken == 2

@@ -8,14 +8,13 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from prefect import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
 from promostack.runtime import Runtime, build_runtime, install_runtime
 from promostack.templates.store import TemplateStore
 from tasks.quotas import FUNDERPRO_API
 from tests.conftest import make_settings
 from tests.fakes.funderpro import FakeFunderPro, run_fake_funderpro
+from tests.integration.prefect_limits import drop_global_limit, global_limit
 from tests.integration.test_render_flows import bulk_template
 from tests.integration.test_template_store import png
 
@@ -34,14 +33,6 @@ def funderpro_world(db_url, tmp_path, prefect_harness) -> Iterator[tuple[Runtime
         runtime.close()
 
 
-async def _set_limit(limit: int | None) -> None:
-    async with get_client() as client:
-        if limit is None:
-            await client.delete_global_concurrency_limit_by_name(FUNDERPRO_API)
-        else:
-            await client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=FUNDERPRO_API, limit=limit))
-
-
 def _bulk(runtime: Runtime) -> None:
     from flows.bulk_render import bulk_render
 
@@ -52,15 +43,17 @@ def _bulk(runtime: Runtime) -> None:
 
 def test_a_bulk_renders_coupon_checks_hold_the_shared_funderpro_limit(funderpro_world) -> None:  # type: ignore[no-untyped-def]
     runtime, fake = funderpro_world
-    asyncio.run(_set_limit(2))
-    try:
-        _bulk(runtime)
-    finally:
-        asyncio.run(_set_limit(None))
+
+    async def with_limit() -> None:
+        async with global_limit(FUNDERPRO_API, 2):
+            await asyncio.to_thread(_bulk, runtime)
+
+    asyncio.run(with_limit())
     assert fake.requests == len(CODES) and fake.max_in_flight == 2
 
 
 def test_without_the_limit_the_checks_overlap_as_the_threads_allow(funderpro_world) -> None:  # type: ignore[no-untyped-def]
     runtime, fake = funderpro_world
-    _bulk(runtime)  # no limit created (set-up not run): nothing waits on Prefect
+    asyncio.run(drop_global_limit(FUNDERPRO_API))  # as where the set-up never ran
+    _bulk(runtime)  # nothing waits on Prefect
     assert fake.requests == len(CODES) and fake.max_in_flight > 2
