@@ -106,10 +106,10 @@ def test_an_adoption_of_a_window_that_cannot_be_found_names_the_field_and_change
     assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
 
 
-def test_an_adoption_body_that_is_not_an_object_is_422(admin: tuple[TestClient, str]) -> None:
+def test_an_adoption_body_that_is_not_an_object_is_400(admin: tuple[TestClient, str]) -> None:
     client, token = admin
     answer = client.post("/admin/api/signals/adoptions", json=["Dana"], headers={"X-CSRF-Token": token})
-    assert answer.status_code == 422 and answer.json()["error"] == "invalid_input"
+    assert answer.status_code == 400 and answer.json()["error"] == "malformed_body"
     assert client.get("/admin/api/signals/optimisations").json()["adoptions"] == []
 
 

@@ -245,13 +245,13 @@ def test_saving_without_a_version_is_refused(admin: tuple[TestClient, str]) -> N
     assert store_of(client).backups("spring-sale") == []
 
 
-def test_saving_a_body_that_is_not_an_object_is_422_and_changes_nothing(
+def test_saving_a_body_that_is_not_an_object_is_400_and_changes_nothing(
     admin: tuple[TestClient, str],
 ) -> None:
     client, token = admin
     upload(client, token, png())
     answer = client.put("/admin/api/templates/spring-sale", json=[1, 2], headers={"X-CSRF-Token": token})
-    assert answer.status_code == 422 and answer.json()["error"] == "invalid_input", answer.text
+    assert answer.status_code == 400 and answer.json()["error"] == "malformed_body", answer.text
     assert store_of(client).backups("spring-sale") == []
 
 

@@ -128,6 +128,8 @@ def test_refusals_say_whether_the_input_or_the_campaigns_state_is_wrong(world) -
     assert bad_status.status_code == 422 and bad_status.json()["field"] == "status" and "draft, live or ended" in bad_status.text
     bad_filter = client.get("/admin/api/campaign-submissions?status=maybe")
     assert bad_filter.status_code == 422 and bad_filter.json()["field"] == "status"
+    not_an_object = client.post("/admin/api/campaigns", json=["summer"], headers=csrf)
+    assert not_an_object.status_code == 400 and not_an_object.json()["error"] == "malformed_body"
     unknown = client.get("/admin/api/campaigns/winter")
     assert unknown.status_code == 404 and unknown.json()["error"] == "campaign_not_found"
     assert [c["name"] for c in client.get("/admin/api/campaigns").json()["campaigns"]] == ["S"]

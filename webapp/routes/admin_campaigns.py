@@ -27,7 +27,7 @@ from promostack.db.campaigns import Campaign, CampaignSubmission
 from promostack.errors import InvalidInput
 from webapp.auth import admin_api
 from webapp.context import runtime
-from webapp.routes.admin_json import json_body
+from webapp.routes.admin_json import json_body, json_object_body
 from webapp.routes.campaigns import capped_body, Refusal, overlay_store
 
 MAX_OVERLAY_BYTES = 10_000_000
@@ -88,9 +88,7 @@ def submission_json(row: CampaignSubmission, slug: str) -> dict[str, Any]:
     }
 
 
-def _settings_from(body: Any) -> CampaignSettings:
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
+def _settings_from(body: dict[str, Any]) -> CampaignSettings:
     return CampaignSettings.model_validate({k: v for k, v in body.items() if k not in ("slug", "status")})
 
 
@@ -117,7 +115,7 @@ async def campaigns_index(request: Request) -> Response:
 @admin_api
 async def create(request: Request) -> Response:
     """201 with the new draft campaign for `{"slug", "name", ...settings}`."""
-    body = await json_body(request)
+    body = await json_object_body(request)
     settings = _settings_from(body)
     slug = str(body.get("slug") or "").strip()
     campaign = await run_in_threadpool(create_campaign, _sessions(request), slug, settings, _now())
@@ -135,7 +133,7 @@ async def show(request: Request) -> Response:
 async def update(request: Request) -> Response:
     """The campaign with the sent settings (and `status`, when it changes) applied."""
     slug = request.path_params["slug"]
-    body = await json_body(request)
+    body = await json_object_body(request)
     settings = _settings_from(body)
     campaign = await run_in_threadpool(update_campaign, _sessions(request), slug, settings, _now())
     if isinstance(body.get("status"), str) and body["status"] != campaign.status:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.responses import JSONResponse
 from starlette.requests import Request
 
-from webapp.bodies import read_json
+from webapp.bodies import read_json, read_json_object
 from webapp.errors import WebError, error_body, schema_fields
 
 MAX_JSON_BODY = 256 * 1024
@@ -38,3 +38,8 @@ def schema_error(exc: ValidationError) -> WebError:
 async def json_body(request: Request) -> Any:
     """The request's JSON body (at most MAX_JSON_BODY bytes, counted as it arrives)."""
     return await read_json(request, MAX_JSON_BODY)
+
+
+async def json_object_body(request: Request) -> dict[str, Any]:
+    """The request's JSON body, which must be an object (400 `malformed_body` like every route)."""
+    return await read_json_object(request, MAX_JSON_BODY)

@@ -46,7 +46,7 @@ from promostack.signals.walk_forward import WalkForwardConfig, plan_walk_forward
 from webapp.auth import admin_api
 from webapp.context import runtime
 from webapp.prefect_runs import READ_TIMEOUT_S, PrefectUnavailable, api_url, start_run
-from webapp.routes.admin_json import json_body
+from webapp.routes.admin_json import json_object_body
 
 DEPLOYMENT = "optimise-signals/optimise-signals"
 SYMBOL, INTERVAL = "XAU/USD", "15min"
@@ -158,9 +158,7 @@ async def optimisation_progress(request: Request) -> Response:
 @admin_api
 async def adopt(request: Request) -> Response:
     """201 with the recorded change of the live parameters."""
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
+    body = await json_object_body(request)
     sessions = runtime(request).sessions
     adopted_by = str(body.get("adopted_by") or "").strip()
     if not adopted_by:

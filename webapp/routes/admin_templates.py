@@ -30,7 +30,7 @@ from promostack.templates.store import TemplateChanged, TemplateExists, Template
 from webapp.auth import admin_api
 from webapp.bodies import read_form
 from webapp.context import runtime
-from webapp.routes.admin_json import json_body, schema_error
+from webapp.routes.admin_json import json_body, json_object_body, schema_error
 
 # Uploads are checked by `read_background` (type, bytes, bomb guard, at most MAX_TEMPLATE_SIDE a side).
 MAX_IMAGE_BYTES = MAX_BACKGROUND_BYTES
@@ -148,9 +148,7 @@ async def save_template(request: Request) -> Response:
     """The saved meta: the edit (same slug, image and size) as the next version; 409 if it moved on."""
     slug = request.path_params["slug"]
     store = _templates(request)
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object (a template meta)")
+    body = await json_object_body(request)
     current = await run_in_threadpool(store.get, slug)
     if not isinstance(body.get("version"), int):
         raise InvalidInput("version: send the version of the template you edited", field="version")
