@@ -6,7 +6,7 @@ A worker is a machine: scale comes from adding workers, each on CPUs of its own.
 renders) and one more for a run that mostly waits (a bulk parent awaiting its parts, a signal or
 broadcast on the network), so a worker never hoards more of a big job than it can render while
 idle workers wait; the parts of a bulk render render in one thread per CPU of the run's process
-(`flows/bulk_render_part.py`). The count is the process's CPU affinity, not the machine's core
+(`flows/bulk_render_part.py`, counted by `promostack/cpus.py`). The count is the process's CPU affinity, not the machine's core
 count: a container's cpuset or `taskset -c 0 python -m deployments.worker` gives the worker that
 share, and its flow runs inherit it.
 
@@ -23,8 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from flows.bulk_render_part import usable_cpus
 from promostack.config import get_settings
+from promostack.cpus import usable_cpus
 
 POOL = "promostack-process"
 ENV_DEFAULTS = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30", "PREFECT_WORKER_QUERY_SECONDS": "5"}

@@ -11,41 +11,14 @@ inherits its worker's CPU affinity, and a worker is a machine (`deployments/work
 `--limit` from the same count), so a part uses the machine it lands on and no more.
 """
 
-import math
-import os
-from pathlib import Path
-
 from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
 from promostack.bulk import MAX_WORKERS
+from promostack.cpus import usable_cpus
 from promostack.render.encode import ImageFormat
 from promostack.runtime import current_runtime
 from tasks.render import prepare_bulk_job, render_bulk_slice
-
-CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
-
-
-def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX, declared: int | None = None) -> int:
-    """The number of CPUs this process may use: its affinity, lowered to its container's CPU quota
-    and to `declared` (the `WORKER_CPUS` setting: a share the platform does not show, such as
-    several workers on one box)."""
-    # The affinity, not os.cpu_count(): a process pinned by taskset, a container's cpuset or a
-    # worker started on a share of a box sees the CPUs it can actually use. A quota (cgroup v2
-    # `cpu.max`, how Docker's --cpus and most platforms size a container) leaves the affinity at
-    # the host's count, so it is read too. The same count sizes a worker's `--limit`
-    # (deployments/worker.py).
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        quota, period = cpu_max.read_text().split()[:2]
-        if quota != "max":
-            cpus = min(cpus, math.ceil(int(quota) / int(period)))
-    except (OSError, ValueError):
-        pass  # no cgroup v2 quota here
-    if declared is not None:
-        cpus = min(cpus, declared)
-    return max(1, cpus)
-
 
 def render_threads(workers: int | None, declared_cpus: int | None = None) -> int:
     """The render threads of a bulk run: `workers` when given, else one per CPU this process may use."""

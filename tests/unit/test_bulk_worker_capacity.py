@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from deployments.worker import worker_command
-from flows.bulk_render_part import render_threads, usable_cpus
+from flows.bulk_render_part import render_threads
+from promostack.cpus import usable_cpus
 
 ROOT = Path(__file__).resolve().parents[2]
 ON_ONE_CPU = """
