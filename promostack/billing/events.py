@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promostack.billing import batch, mirror
 from promostack.billing.mrr import RevenueFilter
 from promostack.billing.objects import JsonObject, discounts_expanded, invoice_subscription_id, object_id, ts
-from promostack.db.engine import session_scope
+from promostack.db.engine import lock_database_for_writing, session_scope
 from promostack.db.revenue import StripeEvent, StripeSubscription
 from promostack.errors import DependencyError, InvalidInput, NotFound
 
@@ -154,6 +154,7 @@ def _process_once(
     sessions: sessionmaker[Session], event_id: str, flt: RevenueFilter, source: SubscriptionSource | None
 ) -> str:
     with session_scope(sessions) as session:
+        lock_database_for_writing(session)
         row = session.get(StripeEvent, event_id, with_for_update=True)
         if row is None:
             raise NotFound(f"no stored Stripe event {event_id}")
@@ -204,6 +205,7 @@ def process_batch(
     arrival = {event_id: n for n, event_id in enumerate(event_ids)}
     try:
         with session_scope(sessions) as session:
+            lock_database_for_writing(session)
             claim = (
                 select(StripeEvent.id, StripeEvent.created, StripeEvent.payload)
                 .where(StripeEvent.id.in_(event_ids), StripeEvent.status.not_in(DONE))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promostack.billing import mirror
 from promostack.billing.objects import JsonObject
 from promostack.billing.stripe_api import StripeReader
-from promostack.db.engine import session_scope
+from promostack.db.engine import lock_database_for_writing, session_scope
 from promostack.db.revenue import StripeSyncState
 
 #: Lists narrowed by `created >= watermark − overlap`; the others are read whole.
@@ -75,6 +75,7 @@ def sync_resource(
     """
     upsert = UPSERTS[resource]
     with session_scope(sessions) as session:
+        lock_database_for_writing(session)
         state = _state(session, resource)
         if state.cursor is None:
             state.pass_started_at = now
@@ -87,6 +88,7 @@ def sync_resource(
     for page in reader.pages(resource, params, cursor):
         fetched_at = int(time.time())
         with session_scope(sessions) as session:
+            lock_database_for_writing(session)
             for obj in page.objects:
                 result.drift += upsert(session, obj, fetched_at, watermark is not None).drift
             state = _state(session, resource)

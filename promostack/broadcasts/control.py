@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from promostack.broadcasts import states
 from promostack.broadcasts.compose import Draft
 from promostack.db.broadcasts import Broadcast
-from promostack.db.engine import session_scope
+from promostack.db.engine import lock_database_for_writing, session_scope
 from promostack.db.models import utcnow
 from promostack.errors import NotFound
 
@@ -88,6 +88,7 @@ def apply(factory: sessionmaker[Session], broadcast_id: int, action: str, *, at:
     """The status `action` (start, schedule — at `at` —, pause, resume, cancel, retract) moved the
     broadcast to; `BroadcastConflict` when it does not apply, `NotFound` when there is none."""
     with session_scope(factory) as session:
+        lock_database_for_writing(session)
         row = session.get(Broadcast, broadcast_id, with_for_update=True)
         if row is None:
             raise NotFound(f"no broadcast {broadcast_id}")
@@ -150,6 +151,7 @@ def release_lease(factory: sessionmaker[Session], broadcast_id: int, runner: str
     is running: an admin's pause or cancel that arrived meanwhile wins)."""
     now = utcnow()
     with session_scope(factory) as session:
+        lock_database_for_writing(session)
         row = session.get(Broadcast, broadcast_id, with_for_update=True)
         if row is None or row.runner != runner:
             return
@@ -165,6 +167,7 @@ def release_lease(factory: sessionmaker[Session], broadcast_id: int, runner: str
 def mark_running(factory: sessionmaker[Session], broadcast_id: int, runner: str) -> str:
     """The broadcast's status after a run that holds it began sending (queued/scheduled → running)."""
     with session_scope(factory) as session:
+        lock_database_for_writing(session)
         row = session.get(Broadcast, broadcast_id, with_for_update=True)
         if row is None:
             raise NotFound(f"no broadcast {broadcast_id}")

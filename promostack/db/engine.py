@@ -38,6 +38,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def lock_database_for_writing(session: Session) -> None:
+    """Where rows cannot be locked, take the database's write lock for the rest of the transaction.
+
+    SQLite ignores `SELECT … FOR UPDATE` and begins a transaction only at the first write, so
+    code that locks rows, reads them and writes what it computed (the Stripe mirror's MRR ledger)
+    would compute from a state another writer is about to replace. `BEGIN IMMEDIATE` makes the
+    transaction a writer from its first statement: others wait for it (busy timeout), then read
+    what it committed. Call it before the transaction's first statement; on Postgres it does
+    nothing (its row locks do the job).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""

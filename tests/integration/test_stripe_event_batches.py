@@ -158,7 +158,7 @@ def test_a_burst_of_deliveries_is_acknowledged_and_each_event_applied_once(tmp_p
         with ThreadPoolExecutor(4) as pool:
             answers = list(pool.map(deliver, bodies + bodies[:5]))
         deadline = time.monotonic() + 60  # SQLite's writers queue on its one lock: slow under load, not stuck
-        while client.app.state.stripe_events_applying and time.monotonic() < deadline:
+        while client.app.state.stripe_applier.pending and time.monotonic() < deadline:
             time.sleep(0.01)
 
     assert set(answers) == {200}

@@ -71,7 +71,8 @@ def deliver(client: TestClient, evt: dict, secret: str = SECRET, timestamp: int 
 def settle(client: TestClient, timeout_s: float = 15.0) -> None:
     """Wait until the app has applied every event it accepted (each is applied beside its request)."""
     deadline = time.monotonic() + timeout_s
-    while getattr(client.app.state, "stripe_events_applying", None) and time.monotonic() < deadline:
+    applier = getattr(client.app.state, "stripe_applier", None)
+    while applier is not None and applier.pending and time.monotonic() < deadline:
         time.sleep(0.01)
 
 

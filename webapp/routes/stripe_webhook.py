@@ -102,7 +102,6 @@ def _applier(request: Request, rt: Runtime) -> EventApplier:
     applier: EventApplier | None = getattr(state, "stripe_applier", None)
     if applier is None:
         applier = state.stripe_applier = EventApplier(rt)
-        state.stripe_events_applying = applier.pending
     return applier
 
 
